@@ -1,0 +1,1 @@
+export { SqliteStorageAdapter } from "./sqliteStorageAdapter.js";

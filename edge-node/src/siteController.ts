@@ -1,0 +1,91 @@
+import type { Logger } from "pino";
+import type { Clock, MeterId, RandomSource } from "@chargemesh/shared-model";
+import { RecordStatus } from "@chargemesh/shared-model";
+import type { SecureElement } from "@chargemesh/hal";
+import type { Authorizer } from "./auth/authorizer.js";
+import type { SiteConfig } from "./config/siteConfig.js";
+import { LedgerWriter } from "./ledger/ledgerWriter.js";
+import { SessionOrchestrator } from "./session/sessionOrchestrator.js";
+import type { PowerCoordinator, StallHardware } from "./session/sessionOrchestrator.js";
+import { SiteRepo } from "./store/siteRepo.js";
+import { AutomergeLedgerStore } from "./store/automergeLedgerStore.js";
+import { AutomergeSessionJournal } from "./store/automergeSessionJournal.js";
+import { SiteMetrics } from "./observability/siteMetrics.js";
+
+export interface SiteControllerOptions {
+  readonly config: SiteConfig;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly hardware: readonly StallHardware[];
+  readonly authorizer: Authorizer;
+  /** Holds the meter signing keys of plain (non-Eichrecht) meters. */
+  readonly secureElement: SecureElement;
+  readonly power: (hardware: readonly StallHardware[]) => PowerCoordinator;
+  readonly log: Logger;
+}
+
+/** The label under which the site's secure element keeps a plain meter's signing key. */
+export const meterKeyLabel = (meterId: MeterId): string => `meter:${meterId}`;
+
+/**
+ * One site controller: store, ledger, journal, orchestrator, metrics. `start` recovers what a crash
+ * left open (closing those sessions from the meter's present reading), writes a boot record on every
+ * meter, and from then on `tick()` drives the site.
+ */
+export class SiteController {
+  private constructor(
+    readonly config: SiteConfig,
+    readonly site: SiteRepo,
+    readonly ledgerStore: AutomergeLedgerStore,
+    readonly journal: AutomergeSessionJournal,
+    readonly ledger: LedgerWriter,
+    readonly orchestrator: SessionOrchestrator,
+    readonly power: PowerCoordinator,
+    readonly metrics: SiteMetrics,
+  ) {}
+
+  static async start(opts: SiteControllerOptions): Promise<SiteController> {
+    const { config, clock, secureElement } = opts;
+    const site = await SiteRepo.open(config.siteId, config.dataDir);
+    const ledgerStore = await AutomergeLedgerStore.open(site, clock);
+    const journal = await AutomergeSessionJournal.open(site, config.siteId);
+    for (const s of config.stalls) {
+      if (!(await secureElement.getKey(meterKeyLabel(s.meterId)))) await secureElement.generateKey(meterKeyLabel(s.meterId), "ed25519");
+    }
+    const ledger = new LedgerWriter(ledgerStore, (meterId, bytes) => secureElement.sign(meterKeyLabel(meterId), bytes), clock);
+    const metrics = new SiteMetrics({ site: config.siteId });
+    metrics.siteLimitW.set(config.gridLimitW);
+    const power = opts.power(opts.hardware);
+    const orchestrator = new SessionOrchestrator(
+      { siteId: config.siteId, clock, random: opts.random, authorizer: opts.authorizer, journal, ledger, power, checkpointIntervalMs: config.checkpointIntervalMs, log: opts.log },
+      opts.hardware,
+    );
+    metrics.observe(orchestrator);
+    const recovered = await orchestrator.recover();
+    for (const s of recovered) opts.log.warn({ sessionId: s.sessionId, state: s.state, end: s.end }, "session closed by recovery after restart");
+    for (const hw of opts.hardware) {
+      const r = await hw.meter.read();
+      const registerWh = Math.max(r.ok ? r.reading.registerWh : 0, ledger.lastRegisterWh(hw.config.meterId));
+      await ledger.append({
+        meterId: hw.config.meterId,
+        stallId: hw.config.id,
+        sessionId: null,
+        kind: "boot",
+        registerWh,
+        status: r.ok ? RecordStatus.ok : RecordStatus.meterFault | RecordStatus.estimated,
+      });
+      metrics.ledgerRecords.inc({ kind: "boot" });
+    }
+    return new SiteController(config, site, ledgerStore, journal, ledger, orchestrator, power, metrics);
+  }
+
+  /** One control step (meter reads, events, checkpoints, stops). */
+  tick(): Promise<void> {
+    return this.orchestrator.tick();
+  }
+
+  async stop(): Promise<void> {
+    await this.orchestrator.close();
+    await this.site.close();
+  }
+}

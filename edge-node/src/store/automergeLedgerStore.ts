@@ -1,0 +1,95 @@
+import type { DocHandle } from "@automerge/automerge-repo";
+import type { Clock, MeterId, SessionId } from "@chargemesh/shared-model";
+import { ChargemeshError, ledgerKey } from "@chargemesh/shared-model";
+import { decodeSignedRecord } from "@chargemesh/shared-model/ledger/signedRecord";
+import type { LedgerStore } from "../ledger/ledgerStore.js";
+import type { SiteRepo } from "./siteRepo.js";
+import { utcDay } from "./utcDay.js";
+
+/** A ledger segment: one meter's signed records of one UTC day, as binary values keyed `meter/seq`. */
+export interface LedgerSegmentDoc {
+  schemaVersion: number;
+  meterId: string;
+  day: string;
+  records: Record<string, Uint8Array>;
+}
+
+/**
+ * LedgerStore on the site's ledger segment documents (one per meter per day). Records are never
+ * overwritten; every append is flushed to disk before it resolves.
+ */
+export class AutomergeLedgerStore implements LedgerStore {
+  private readonly byMeter = new Map<MeterId, Map<number, Uint8Array>>();
+
+  private constructor(
+    private readonly site: SiteRepo,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Loads every indexed segment into memory (the chain heads recovery needs). */
+  static async open(site: SiteRepo, clock: Clock): Promise<AutomergeLedgerStore> {
+    const store = new AutomergeLedgerStore(site, clock);
+    for (const url of Object.values(site.root.doc().segments)) {
+      const handle = await site.repo.find<LedgerSegmentDoc>(url as never);
+      const doc = handle.doc();
+      for (const [key, value] of Object.entries(doc.records)) {
+        const seq = Number(key.slice(key.lastIndexOf("/") + 1));
+        store.index(doc.meterId as MeterId).set(seq, new Uint8Array(value));
+      }
+    }
+    return store;
+  }
+
+  async append(meterId: MeterId, seq: number, shipped: Uint8Array): Promise<void> {
+    const existing = this.index(meterId).get(seq);
+    if (existing) {
+      if (Buffer.compare(Buffer.from(existing), Buffer.from(shipped)) === 0) return;
+      throw new ChargemeshError("conflict", `meter ${meterId} seq ${seq} already holds a different record`);
+    }
+    const day = utcDay(this.clock.now());
+    const handle: DocHandle<LedgerSegmentDoc> = await this.site.findOrCreate("segments", `${meterId}/${day}`, () => ({
+      schemaVersion: 1,
+      meterId,
+      day,
+      records: {},
+    }));
+    handle.change((d) => {
+      d.records[ledgerKey(meterId, seq)] = shipped;
+    });
+    await this.site.flush([handle.documentId]);
+    this.index(meterId).set(seq, shipped);
+  }
+
+  last(meterId: MeterId): Uint8Array | null {
+    const m = this.byMeter.get(meterId);
+    if (!m || m.size === 0) return null;
+    let best = -1;
+    for (const s of m.keys()) if (s > best) best = s;
+    return m.get(best)!;
+  }
+
+  *records(meterId: MeterId): Iterable<Uint8Array> {
+    const m = this.byMeter.get(meterId);
+    if (!m) return;
+    for (const seq of [...m.keys()].sort((a, b) => a - b)) yield m.get(seq)!;
+  }
+
+  *sessionRecords(sessionId: SessionId): Iterable<Uint8Array> {
+    for (const meter of this.byMeter.keys()) {
+      for (const shipped of this.records(meter)) {
+        const r = decodeSignedRecord(shipped);
+        if (r.ok && r.value.body.sessionId === sessionId) yield shipped;
+      }
+    }
+  }
+
+  meters(): Iterable<MeterId> {
+    return this.byMeter.keys();
+  }
+
+  private index(meterId: MeterId): Map<number, Uint8Array> {
+    let m = this.byMeter.get(meterId);
+    if (!m) this.byMeter.set(meterId, (m = new Map()));
+    return m;
+  }
+}

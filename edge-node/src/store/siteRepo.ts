@@ -1,0 +1,80 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { Repo } from "@automerge/automerge-repo";
+import type { AutomergeUrl, DocHandle, DocumentId, NetworkAdapterInterface, PeerId } from "@automerge/automerge-repo";
+import { SqliteStorageAdapter } from "@chargemesh/automerge-storage-sqlite";
+import type { SiteId } from "@chargemesh/shared-model";
+
+/** The site root document: the index of the site's other documents (peers cannot discover them otherwise). */
+export interface SiteRootDoc {
+  schemaVersion: number;
+  siteId: string;
+  /** Day journal URL by UTC day `YYYY-MM-DD`. */
+  journals: Record<string, string>;
+  /** Ledger segment URL by `meterId/YYYY-MM-DD`. */
+  segments: Record<string, string>;
+}
+
+/**
+ * The site's automerge-repo on durable SQLite storage, with a find-or-create index of its documents.
+ * `flush` resolves when the named documents are on disk (WAL + synchronous=FULL in the adapter).
+ */
+export class SiteRepo {
+  private constructor(
+    readonly repo: Repo,
+    readonly root: DocHandle<SiteRootDoc>,
+    private readonly storage: SqliteStorageAdapter,
+  ) {}
+
+  /** Opens (or creates) the site's store in `dataDir`. Fails if the store belongs to another site. */
+  static async open(siteId: SiteId, dataDir: string, network: NetworkAdapterInterface[] = [], peerId?: PeerId): Promise<SiteRepo> {
+    mkdirSync(dataDir, { recursive: true });
+    const storage = new SqliteStorageAdapter(join(dataDir, "site.sqlite"));
+    const repo = new Repo({ storage, network, ...(peerId ? { peerId } : {}), sharePolicy: async () => true });
+    const rootFile = join(dataDir, "root-url");
+    let root: DocHandle<SiteRootDoc>;
+    if (existsSync(rootFile)) {
+      root = await repo.find<SiteRootDoc>(readFileSync(rootFile, "utf8").trim() as AutomergeUrl);
+      if (root.doc().siteId !== siteId) throw new Error(`store in ${dataDir} belongs to site ${root.doc().siteId}, not ${siteId}`);
+    } else {
+      root = repo.create<SiteRootDoc>({ schemaVersion: 1, siteId, journals: {}, segments: {} });
+      await repo.flush([root.documentId]);
+      writeDurably(rootFile, root.url);
+    }
+    return new SiteRepo(repo, root, storage);
+  }
+
+  /** The handle indexed under `key` in the root's `field` map, created with `init` when absent. */
+  async findOrCreate<T>(field: "journals" | "segments", key: string, init: () => T): Promise<DocHandle<T>> {
+    const url = this.root.doc()[field][key];
+    if (url) return this.repo.find<T>(url as AutomergeUrl);
+    const handle = this.repo.create<T>(init());
+    await this.repo.flush([handle.documentId]);
+    this.root.change((d) => {
+      d[field][key] = handle.url;
+    });
+    await this.repo.flush([this.root.documentId]);
+    return handle;
+  }
+
+  /** Resolves when the given documents are durable. */
+  flush(ids: DocumentId[]): Promise<void> {
+    return this.repo.flush(ids);
+  }
+
+  async close(): Promise<void> {
+    await this.repo.flush();
+    await this.repo.shutdown();
+    this.storage.close();
+  }
+}
+
+/** Writes a small file atomically and durably (temp file, fsync, rename). */
+function writeDurably(path: string, content: string): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, content);
+  const fd = openSync(tmp, "r+");
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, path);
+}
