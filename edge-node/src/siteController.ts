@@ -11,6 +11,7 @@ import { SiteRepo } from "./store/siteRepo.js";
 import { AutomergeLedgerStore } from "./store/automergeLedgerStore.js";
 import { AutomergeSessionJournal } from "./store/automergeSessionJournal.js";
 import { SiteMetrics } from "./observability/siteMetrics.js";
+import type { MeterCertifier } from "./audit/meterProvisioning.js";
 
 export interface SiteControllerOptions {
   readonly config: SiteConfig;
@@ -21,6 +22,8 @@ export interface SiteControllerOptions {
   /** Holds the meter signing keys of plain (non-Eichrecht) meters. */
   readonly secureElement: SecureElement;
   readonly power: (hardware: readonly StallHardware[]) => PowerCoordinator;
+  /** Certifies a newly generated meter key (once per key epoch). */
+  readonly certifyMeter: MeterCertifier;
   readonly log: Logger;
 }
 
@@ -50,7 +53,12 @@ export class SiteController {
     const ledgerStore = await AutomergeLedgerStore.open(site, clock);
     const journal = await AutomergeSessionJournal.open(site, config.siteId);
     for (const s of config.stalls) {
-      if (!(await secureElement.getKey(meterKeyLabel(s.meterId)))) await secureElement.generateKey(meterKeyLabel(s.meterId), "ed25519");
+      const certified = site.root.doc().meterCertificates[s.meterId]?.length ?? 0;
+      const key = (await secureElement.getKey(meterKeyLabel(s.meterId))) ?? (await secureElement.generateKey(meterKeyLabel(s.meterId), "ed25519"));
+      if (certified === 0) {
+        const c = await opts.certifyMeter(s.meterId, key.publicKey, key.epoch, "site-secure-element");
+        await site.addMeterCertificate(s.meterId, c.certificate, c.operatorKeyId, c.operatorPublicKey);
+      }
     }
     const ledger = new LedgerWriter(ledgerStore, (meterId, bytes) => secureElement.sign(meterKeyLabel(meterId), bytes), clock);
     const metrics = new SiteMetrics({ site: config.siteId });

@@ -13,6 +13,10 @@ export interface SiteRootDoc {
   journals: Record<string, string>;
   /** Ledger segment URL by `meterId/YYYY-MM-DD`. */
   segments: Record<string, string>;
+  /** Operator-signed meter key certificates by meter ID, one per key epoch. */
+  meterCertificates: Record<string, Uint8Array[]>;
+  /** Operator public keys by key ID (what the certificates are checked against). */
+  operatorKeys: Record<string, Uint8Array>;
 }
 
 /**
@@ -37,7 +41,7 @@ export class SiteRepo {
       root = await repo.find<SiteRootDoc>(readFileSync(rootFile, "utf8").trim() as AutomergeUrl);
       if (root.doc().siteId !== siteId) throw new Error(`store in ${dataDir} belongs to site ${root.doc().siteId}, not ${siteId}`);
     } else {
-      root = repo.create<SiteRootDoc>({ schemaVersion: 1, siteId, journals: {}, segments: {} });
+      root = repo.create<SiteRootDoc>({ schemaVersion: 1, siteId, journals: {}, segments: {}, meterCertificates: {}, operatorKeys: {} });
       await repo.flush([root.documentId]);
       writeDurably(rootFile, root.url);
     }
@@ -55,6 +59,17 @@ export class SiteRepo {
     });
     await this.repo.flush([this.root.documentId]);
     return handle;
+  }
+
+  /** Stores a meter key certificate and its operator's public key in the root document, durably. */
+  async addMeterCertificate(meterId: string, certificate: Uint8Array, operatorKeyId: string, operatorPublicKey: Uint8Array): Promise<void> {
+    this.root.change((d) => {
+      d.operatorKeys[operatorKeyId] = operatorPublicKey;
+      // Assigning a list inside a change yields a proxy only when read back, so assign, then read.
+      if (!d.meterCertificates[meterId]) d.meterCertificates[meterId] = [];
+      d.meterCertificates[meterId]!.push(certificate);
+    });
+    await this.repo.flush([this.root.documentId]);
   }
 
   /** Resolves when the given documents are durable. */

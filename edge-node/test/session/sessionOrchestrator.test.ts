@@ -11,6 +11,10 @@ import { parseSiteConfig } from "../../src/config/siteConfig.js";
 import { SiteController } from "../../src/siteController.js";
 import type { PowerCoordinator, StallHardware } from "../../src/session/sessionOrchestrator.js";
 import { FakeStall } from "./fakeStall.js";
+import { localOperatorCertifier } from "../../src/audit/meterProvisioning.js";
+import { buildAuditBundle } from "../../src/audit/exportBundle.js";
+import { nodeEd25519 } from "../../src/crypto/nodeEd25519.js";
+import { verifyAuditBundle } from "@chargemesh/shared-model/ledger/auditBundle";
 import { TestSecureElement } from "./testSecureElement.js";
 
 const dirs: string[] = [];
@@ -52,6 +56,7 @@ async function makeSite(dataDir: string, clock: VirtualClock, se: TestSecureElem
     authorizer: testAuthorizer,
     secureElement: se,
     power: fullPower,
+    certifyMeter: localOperatorCertifier("op-test", new Uint8Array(32).fill(1), nodeEd25519, clock),
     log: pino({ level: "silent" }),
   });
 }
@@ -61,6 +66,12 @@ async function run(site: SiteController, clock: VirtualClock, seconds: number) {
     clock.advance(1000);
     await site.tick();
   }
+}
+
+function audit(site: SiteController) {
+  const root = site.site.root.doc();
+  const bundle = buildAuditBundle({ siteId: "site-t", operatorKeys: root.operatorKeys, meterCertificates: root.meterCertificates, ledger: site.ledgerStore, sessions: site.journal.all() }, 0);
+  return verifyAuditBundle(bundle, nodeEd25519);
 }
 
 function chain(site: SiteController, meter: string) {
@@ -92,6 +103,10 @@ describe("session orchestrator", () => {
     // 11 kW for ~10 minutes, integer Wh.
     expect(energy).toBeGreaterThan(1_800);
     expect(energy).toBeLessThanOrEqual(11_000 / 6 + 1);
+    const report = audit(site);
+    expect(report.findings).toEqual([]);
+    expect(report.sessions[0]!.energyWh).toBe(energy);
+    expect(report.deliveredWh).toBe(energy);
     await site.stop();
   });
 
@@ -134,6 +149,7 @@ describe("session orchestrator", () => {
     const end = records.find((r) => r.kind === "end")!;
     expect(end.status & RecordStatus.recovered).toBeTruthy();
     expect(records.at(-1)!.kind).toBe("boot");
+    expect(audit(second).findings).toEqual([]);
     await second.stop();
   });
 

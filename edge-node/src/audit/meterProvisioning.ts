@@ -1,0 +1,27 @@
+import type { MeterId } from "@chargemesh/shared-model";
+import type { Ed25519 } from "@chargemesh/shared-model/ledger/ed25519";
+import { issueMeterCertificate } from "@chargemesh/shared-model/ledger/meterCertificate";
+import type { SigningLocation } from "@chargemesh/shared-model/ledger/meterCertificate";
+import type { Clock } from "@chargemesh/shared-model";
+
+export interface CertifiedMeterKey {
+  readonly certificate: Uint8Array;
+  readonly operatorKeyId: string;
+  readonly operatorPublicKey: Uint8Array;
+}
+
+/** Certifies a meter's signing key (the operator's registry does this once per key epoch). */
+export type MeterCertifier = (meterId: MeterId, publicKey: Uint8Array, keyEpoch: number, location: SigningLocation) => Promise<CertifiedMeterKey>;
+
+/**
+ * A certifier holding the operator key itself: the embedded default and tests. In production the
+ * operator key lives in the cloud's registry and sites receive certificates in their config documents.
+ */
+export function localOperatorCertifier(operatorKeyId: string, operatorSeed: Uint8Array, ed: Ed25519, clock: Clock): MeterCertifier {
+  const operatorPublicKey = ed.publicKey(operatorSeed);
+  return async (meterId, publicKey, keyEpoch, signingLocation) => ({
+    certificate: issueMeterCertificate({ version: 1, meterId, publicKey, keyEpoch, signingLocation, issuedAtMs: clock.now(), operatorKeyId }, operatorSeed, ed).shipped,
+    operatorKeyId,
+    operatorPublicKey,
+  });
+}
