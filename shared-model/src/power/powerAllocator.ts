@@ -8,9 +8,10 @@
  *    may still enforce its last limit. The plan reserves `max(safeLimitW, reserveW)` for it on every
  *    node of its path. Where reservations exceed a node's limit the node is `overcommitted` and gets
  *    nothing more.
- * 2. Demand. `demand = min(maxW, acceptanceW)`; if the settled measured draw is more than
+ * 2. Demand. `demand = min(maxW, acceptanceW)`; if the settled measured draw is at least
  *    `reclaimMarginW` under the grant, `demand = min(demand, measured + margin)` (headroom the car does
- *    not use is reclaimed and goes to others); a positive demand below `minW` is raised to `minW`
+ *    not use is reclaimed and goes to others; a reclaimed car stays reclaimed, tracking its draw, until
+ *    it uses its whole grant; margin 0 turns reclaiming off); a positive demand below `minW` is raised to `minW`
  *    (the stage cannot offer less; this is the only case a setpoint exceeds the car's acceptance).
  * 3. Tiers, strictly in order (tier 0 first), each on what the earlier tiers left:
  *    a. Minimums. Stalls with demand are taken by plug-in time (then stall ID); each gets `minW` if it
@@ -107,7 +108,7 @@ function makeWork(s: StallPowerInput, path: readonly number[], margin: number): 
   let demand = Math.min(s.maxW, s.acceptanceW);
   let demandBinding: StallBinding = s.maxW <= s.acceptanceW ? "stall_max" : "car_acceptance";
   const granted = s.grantedW ?? 0;
-  if (s.measuredW !== undefined && granted > 0 && s.measuredW + margin < granted && s.measuredW + margin < demand) {
+  if (margin > 0 && s.measuredW !== undefined && granted > 0 && s.measuredW + margin <= granted && s.measuredW + margin < demand) {
     demand = s.measuredW + margin;
     demandBinding = "measured_draw";
   }

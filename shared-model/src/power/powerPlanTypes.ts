@@ -47,7 +47,8 @@ export interface StallPowerInput {
 export interface PowerPlanInput {
   readonly root: LimitNode;
   readonly stalls: readonly StallPowerInput[];
-  /** A car whose settled draw is more than this below its grant is capped at draw + this margin. */
+  /** A car whose settled draw is at least this below its grant is capped at draw + this margin
+   *  (default 500 W; 0 turns reclaiming off). */
   readonly reclaimMarginW?: number;
 }
 

@@ -28,7 +28,7 @@ function flatten(root: LimitNode): Flat {
 export function expectedDemand(s: StallPowerInput, margin = DEFAULT_RECLAIM_MARGIN_W): number {
   if (!s.inContact) return 0;
   let d = Math.min(s.maxW, s.acceptanceW);
-  if (s.measuredW !== undefined && (s.grantedW ?? 0) > 0 && s.measuredW + margin < (s.grantedW ?? 0)) d = Math.min(d, s.measuredW + margin);
+  if (margin > 0 && s.measuredW !== undefined && (s.grantedW ?? 0) > 0 && s.measuredW + margin <= (s.grantedW ?? 0)) d = Math.min(d, s.measuredW + margin);
   if (d > 0 && d < s.minW) d = s.minW;
   return d;
 }

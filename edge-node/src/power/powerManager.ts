@@ -1,0 +1,408 @@
+/**
+ * The site's power manager: turns allocator plans into power-stage limits without ever letting the
+ * site exceed its limit in transition, and keeps the plan current (closed loop).
+ *
+ * Safety rule: for every stall the manager tracks `possibleW`, the most the stall may be drawing given
+ * what was commanded and confirmed. A plan is applied in two phases:
+ *   1. every stall whose setpoint goes down is lowered, all at once; each must acknowledge (its
+ *      `setLimit` resolves) or show a measured draw at or under its new setpoint before its timeout.
+ *      A stall that does neither is faulted: it is treated as out of contact, the next plan reserves
+ *      `max(possibleW, safeLimitW)` for it, and the plan being applied is abandoned (no raises).
+ *   2. only then are the stalls that go up raised (their `possibleW` becomes the new setpoint first).
+ * Since every plan fits the limit with reservations counted, the sum of `possibleW` never exceeds the
+ * limit in force (a lowered limit, e.g. demand response, is exceeded only until phase 1 confirms).
+ *
+ * Re-plans: explicitly (`replan`, plug-in/unplug from the orchestrator, `setLimits`), on a stage
+ * fault or recovery, and from `tick()` on taper changes, measured headroom and reclaimed cars that
+ * want power back (see `replanTriggers.ts`). Requests arriving while a plan is applied are coalesced.
+ */
+import { ChargemeshError } from "@chargemesh/shared-model";
+import type { Clock, Result, StallId } from "@chargemesh/shared-model";
+import { allocatePower, DEFAULT_RECLAIM_MARGIN_W } from "@chargemesh/shared-model/power/powerAllocator";
+import { indexLimitTree } from "@chargemesh/shared-model/power/limitTree";
+import type { LimitNode, PowerPlan, PowerPlanInput, StallBinding, StallPowerInput } from "@chargemesh/shared-model/power/powerPlanTypes";
+import type { PowerStage } from "@chargemesh/hal";
+import type { PowerCoordinator } from "../session/sessionOrchestrator.js";
+import type { Scheduler } from "./scheduler.js";
+import { softTrigger } from "./replanTriggers.js";
+
+export interface ManagedStall {
+  readonly stallId: StallId;
+  /** The limit-tree node the stall hangs from. */
+  readonly nodeId: string;
+  readonly stage: PowerStage;
+  /** What the stall falls back to on its own when it loses contact with the controller, W. */
+  readonly safeLimitW: number;
+  readonly tier?: number;
+  readonly weight?: number;
+  /** The car's present acceptance (taper), W; null when the car says nothing (the stage maximum is
+   *  assumed and measured headroom does the rest). Usually `link.acceptance()?.maxPowerW`. */
+  readonly acceptanceW: () => number | null;
+}
+
+export interface PowerManagerOptions {
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly limits: LimitNode;
+  readonly stalls: readonly ManagedStall[];
+  /** How long a stall may take to confirm a new limit before it is faulted; default max(2 s, 3 x its reaction delay). */
+  readonly ackTimeoutMs?: (stage: PowerStage) => number;
+  /** How often a lowered stall's measured draw is checked while waiting, ms (default 100). */
+  readonly pollMs?: number;
+  /** How long a setpoint must hold before the measured draw is trusted for reclaiming, ms (default 10 s). */
+  readonly settleMs?: number;
+  readonly reclaimMarginW?: number;
+  /** Changes smaller than this do not cause a re-plan from `tick()`, W (default 500). */
+  readonly hysteresisW?: number;
+  /** Soft triggers (taper, headroom) re-plan at most this often, ms (default 5 s). */
+  readonly minSoftReplanMs?: number;
+  /** A faulted stall is taken back only after this long and once its stage reports healthy and
+   *  caught up (applied = requested), ms (default 30 s). */
+  readonly recoverAfterMs?: number;
+  /** Period of the closed-loop `tick()` once `start()` ran, ms (default 1 s). */
+  readonly tickMs?: number;
+  readonly log?: { warn(o: object, m?: string): void };
+}
+
+export type PlanStatus = "applying" | "applied" | "aborted";
+
+/** One plan as the kiosk's live chart and the local API see it. */
+export interface PlanRecord {
+  readonly seq: number;
+  readonly atMs: number;
+  readonly reason: string;
+  readonly inputs: PowerPlanInput;
+  readonly plan: PowerPlan;
+  readonly status: PlanStatus;
+  /** Stalls faulted while this plan was applied. */
+  readonly faulted: readonly StallId[];
+}
+
+interface StallState {
+  readonly cfg: ManagedStall;
+  charging: boolean;
+  sinceMs: number;
+  inContact: boolean;
+  /** The most this stall may be drawing now, given what was commanded and confirmed. */
+  possibleW: number;
+  setpointW: number;
+  binding: StallBinding | null;
+  plannedAcceptanceW: number;
+  appliedAtMs: number;
+  faultedAtMs: number;
+  unsubscribe: () => void;
+}
+
+const NO_CONTACT = new Set(["faulted", "unreachable"]);
+
+export class PowerManager implements PowerCoordinator {
+  private readonly stalls = new Map<StallId, StallState>();
+  private limits: LimitNode;
+  private readonly listeners = new Set<(plan: PlanRecord) => void>();
+  private current: PlanRecord | null = null;
+  private seq = 0;
+  private requested = 0;
+  private completed = 0;
+  private reasons: string[] = [];
+  private waiters: Array<{ gen: number; resolve: () => void }> = [];
+  private running = false;
+  private lastSoftReplanMs = -Infinity;
+  private stopTick: (() => void) | null = null;
+  private closed = false;
+  private readonly margin: number;
+
+  constructor(private readonly opts: PowerManagerOptions) {
+    const tree = indexLimitTree(opts.limits);
+    if (!tree.ok) throw tree.error;
+    this.limits = opts.limits;
+    this.margin = opts.reclaimMarginW ?? DEFAULT_RECLAIM_MARGIN_W;
+    for (const cfg of opts.stalls) {
+      const status = cfg.stage.status();
+      const st: StallState = {
+        cfg,
+        charging: false,
+        sinceMs: 0,
+        inContact: !NO_CONTACT.has(status.state),
+        possibleW: Math.max(status.appliedLimitW, status.requestedLimitW, status.measuredW),
+        setpointW: status.appliedLimitW,
+        binding: null,
+        plannedAcceptanceW: 0,
+        appliedAtMs: opts.clock.now(),
+        faultedAtMs: opts.clock.now(),
+        unsubscribe: () => {},
+      };
+      if (!st.inContact) st.possibleW = Math.max(st.possibleW, cfg.safeLimitW);
+      st.unsubscribe = cfg.stage.onStatus((s) => {
+        if (st.inContact && NO_CONTACT.has(s.state)) this.fault(st, `stage ${s.state}`);
+      });
+      this.stalls.set(cfg.stallId, st);
+    }
+  }
+
+  /** Applies a first plan (idle stalls to 0) and starts the closed-loop tick. Resolves once applied. */
+  start(): Promise<void> {
+    const loop = () => {
+      if (this.closed) return;
+      this.tick();
+      this.stopTick = this.opts.scheduler.after(this.opts.tickMs ?? 1_000, loop);
+    };
+    this.stopTick = this.opts.scheduler.after(this.opts.tickMs ?? 1_000, loop);
+    return this.replan("start");
+  }
+
+  /** Marks a stall's session as charging or not (PowerCoordinator); the caller then calls `replan`. */
+  stallCharging(stallId: StallId, charging: boolean): void {
+    const st = this.stalls.get(stallId);
+    if (!st || st.charging === charging) return;
+    st.charging = charging;
+    if (charging) st.sinceMs = this.opts.clock.now();
+  }
+
+  /** Re-plans and applies safely; resolves when a plan computed after this call is applied (a plan
+   *  abandoned for a fault is followed by another). Never rejects. */
+  replan(reason: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.reasons.push(reason);
+    const gen = ++this.requested;
+    const done = new Promise<void>((resolve) => this.waiters.push({ gen, resolve }));
+    if (!this.running) void this.loop();
+    return done;
+  }
+
+  /** Replaces the limit tree (config document or demand-response signal) and re-plans; fails with
+   *  `invalid_input` (and keeps the old limits) when the tree is malformed or a stall's node is gone. */
+  async setLimits(root: LimitNode, reason = "limit-change"): Promise<Result<true>> {
+    const tree = indexLimitTree(root);
+    if (!tree.ok) return tree;
+    for (const st of this.stalls.values()) {
+      if (!tree.value.indexOf.has(st.cfg.nodeId)) {
+        return { ok: false, error: new ChargemeshError("invalid_input", `limit tree has no node ${st.cfg.nodeId} for stall ${st.cfg.stallId}`) };
+      }
+    }
+    this.limits = root;
+    await this.replan(reason);
+    return { ok: true, value: true };
+  }
+
+  /** The latest plan (inputs, setpoints, reasons, time), or null before the first. */
+  currentPlan(): PlanRecord | null {
+    return this.current;
+  }
+
+  /** Subscribes to every plan as it is computed and when it is applied or abandoned. */
+  onPlan(listener: (plan: PlanRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The most each stall may be drawing now (for tests and the kiosk), W. */
+  possibleDraw(): ReadonlyMap<StallId, number> {
+    return new Map([...this.stalls].map(([id, st]) => [id, st.possibleW]));
+  }
+
+  /** One closed-loop step: detects faults, recoveries, taper changes and headroom, and re-plans when
+   *  the plan in force is stale. Never throws. */
+  tick(): void {
+    if (this.closed) return;
+    const now = this.opts.clock.now();
+    let hard: string | null = null;
+    let soft: string | null = null;
+    for (const st of this.stalls.values()) {
+      const status = st.cfg.stage.status();
+      if (st.inContact && NO_CONTACT.has(status.state)) {
+        this.fault(st, `stage ${status.state}`);
+        continue;
+      }
+      if (!st.inContact) {
+        const healthy = !NO_CONTACT.has(status.state) && status.appliedLimitW === status.requestedLimitW;
+        if (!healthy || now - st.faultedAtMs < (this.opts.recoverAfterMs ?? 30_000)) continue;
+        st.inContact = true; // back in contact: possibleW still holds the reservation until confirmed
+        hard = "recovered";
+        continue;
+      }
+      const t = softTrigger(
+        {
+          charging: st.charging,
+          acceptanceW: this.acceptance(st),
+          plannedAcceptanceW: st.plannedAcceptanceW,
+          setpointW: st.setpointW,
+          binding: st.binding,
+          measuredW: status.measuredW,
+          settled: this.settled(st, now),
+        },
+        { hysteresisW: this.opts.hysteresisW ?? 500, reclaimMarginW: this.margin },
+      );
+      if (t) soft = t;
+    }
+    if (hard) void this.replan(hard);
+    else if (soft && now - this.lastSoftReplanMs >= (this.opts.minSoftReplanMs ?? 5_000)) {
+      this.lastSoftReplanMs = now;
+      void this.replan(soft);
+    }
+  }
+
+  /** Stops the tick and detaches from the stages; pending replans resolve. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopTick?.();
+    for (const st of this.stalls.values()) st.unsubscribe();
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  private acceptance(st: StallState): number {
+    if (!st.charging) return 0;
+    const a = st.cfg.acceptanceW();
+    return a === null ? st.cfg.stage.maxW : Math.max(0, Math.floor(a));
+  }
+
+  private settled(st: StallState, now: number): boolean {
+    return st.setpointW > 0 && st.possibleW === st.setpointW && now - st.appliedAtMs >= (this.opts.settleMs ?? 10_000);
+  }
+
+  private fault(st: StallState, why: string): void {
+    if (!st.inContact) return;
+    st.inContact = false;
+    st.faultedAtMs = this.opts.clock.now();
+    st.possibleW = Math.max(st.possibleW, st.cfg.safeLimitW);
+    this.opts.log?.warn({ stallId: st.cfg.stallId, why, reservedW: st.possibleW }, "power stage out of contact; reserving its limit");
+    void this.replan("fault");
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      while (!this.closed && this.completed < this.requested) {
+        const gen = this.requested;
+        const reason = [...new Set(this.reasons.splice(0))].join("+");
+        const applied = await this.applyOnce(reason);
+        if (!applied) continue; // a fault queued a follow-up plan; waiters resolve when it lands
+        this.completed = gen;
+        const ready = this.waiters.filter((w) => w.gen <= gen);
+        this.waiters = this.waiters.filter((w) => w.gen > gen);
+        for (const w of ready) w.resolve();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private buildInputs(now: number): PowerPlanInput {
+    const stalls: StallPowerInput[] = [];
+    for (const st of this.stalls.values()) {
+      const settled = st.inContact && this.settled(st, now);
+      stalls.push({
+        stallId: st.cfg.stallId,
+        nodeId: st.cfg.nodeId,
+        maxW: st.cfg.stage.maxW,
+        minW: st.cfg.stage.minW,
+        acceptanceW: st.inContact ? this.acceptance(st) : 0,
+        tier: st.cfg.tier ?? 0,
+        weight: st.cfg.weight ?? 1,
+        sinceMs: st.sinceMs,
+        ...(settled ? { measuredW: st.cfg.stage.status().measuredW, grantedW: st.setpointW } : {}),
+        inContact: st.inContact,
+        safeLimitW: st.cfg.safeLimitW,
+        reserveW: st.possibleW,
+      });
+    }
+    return { root: this.limits, stalls, reclaimMarginW: this.margin };
+  }
+
+  /** Computes and applies one plan; returns false when a stall faulted and the plan was abandoned. */
+  private async applyOnce(reason: string): Promise<boolean> {
+    const now = this.opts.clock.now();
+    const inputs = this.buildInputs(now);
+    const result = allocatePower(inputs);
+    if (!result.ok) {
+      this.opts.log?.warn({ code: result.error.code, message: result.error.message }, "power plan rejected");
+      return true;
+    }
+    const plan = result.value;
+    const seq = ++this.seq;
+    this.publish({ seq, atMs: now, reason, inputs, plan, status: "applying", faulted: [] });
+    const down: Array<[StallState, number]> = [];
+    const up: Array<[StallState, number]> = [];
+    for (const sp of plan.setpoints) {
+      const st = this.stalls.get(sp.stallId)!;
+      if (!st.inContact) continue;
+      st.binding = sp.binding;
+      st.plannedAcceptanceW = this.acceptance(st);
+      if (sp.setpointW < st.possibleW) down.push([st, sp.setpointW]);
+      else if (sp.setpointW > st.possibleW || sp.setpointW !== st.setpointW) up.push([st, sp.setpointW]);
+    }
+    const lowered = await Promise.all(down.map(([st, w]) => this.lower(st, w)));
+    const faulted = down.filter((_, i) => !lowered[i]).map(([st]) => st.cfg.stallId);
+    if (faulted.length > 0) {
+      this.publish({ seq, atMs: now, reason, inputs, plan, status: "aborted", faulted });
+      return false;
+    }
+    const raised = await Promise.all(up.map(([st, w]) => this.raise(st, w)));
+    const raiseFaults = up.filter((_, i) => !raised[i]).map(([st]) => st.cfg.stallId);
+    this.publish({ seq, atMs: now, reason, inputs, plan, status: "applied", faulted: raiseFaults });
+    return true;
+  }
+
+  /** Phase 1 for one stall: resolves true once it acknowledged or draws at most `w`; false (and the
+   *  stall faulted, still reserved at its old limit) on rejection or timeout. */
+  private lower(st: StallState, w: number): Promise<boolean> {
+    st.setpointW = w;
+    return this.confirm(st, w, true).then((ok) => {
+      if (ok) {
+        st.possibleW = w;
+        st.appliedAtMs = this.opts.clock.now();
+      } else this.fault(st, "did not confirm a lower limit in time");
+      return ok;
+    });
+  }
+
+  /** Phase 2 for one stall: budgets `w` first, then commands it. A stall that fails is faulted and
+   *  stays reserved at `w` (the most it may take). */
+  private raise(st: StallState, w: number): Promise<boolean> {
+    st.possibleW = w;
+    st.setpointW = w;
+    return this.confirm(st, w, false).then((ok) => {
+      if (ok) st.appliedAtMs = this.opts.clock.now();
+      else this.fault(st, "did not confirm a higher limit in time");
+      return ok;
+    });
+  }
+
+  private confirm(st: StallState, w: number, acceptDraw: boolean): Promise<boolean> {
+    const { scheduler } = this.opts;
+    const stage = st.cfg.stage;
+    const timeoutMs = this.opts.ackTimeoutMs?.(stage) ?? Math.max(2_000, 3 * stage.reactionDelayMs);
+    return new Promise<boolean>((resolve) => {
+      let done = false;
+      let cancelPoll = () => {};
+      const finish = (ok: boolean) => {
+        if (done) return;
+        done = true;
+        cancelTimeout();
+        cancelPoll();
+        resolve(ok);
+      };
+      const cancelTimeout = scheduler.after(timeoutMs, () => finish(false));
+      stage.setLimit(w).then(
+        () => finish(true),
+        () => finish(false),
+      );
+      const poll = () => {
+        if (done) return;
+        if (stage.status().measuredW <= w && !NO_CONTACT.has(stage.status().state)) return finish(true);
+        cancelPoll = scheduler.after(this.opts.pollMs ?? 100, poll);
+      };
+      if (acceptDraw) poll();
+    });
+  }
+
+  private publish(record: PlanRecord): void {
+    this.current = record;
+    for (const l of this.listeners) {
+      try {
+        l(record);
+      } catch {
+        // a listener's failure never stops the power loop
+      }
+    }
+  }
+}
