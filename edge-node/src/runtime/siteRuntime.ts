@@ -60,15 +60,47 @@ export async function runSiteRealTime(opts: RuntimeOptions): Promise<RunningSite
   };
 }
 
+const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
- * Drives a site on virtual time from the clock's present to `untilMs` in steps of `stepMs`, calling
- * `each` after every tick (arrivals, departures). Resolves when the clock reaches `untilMs`.
+ * Drives a site on virtual time, from the clock's present to `untilMs`, as a discrete-event run: the
+ * clock moves in `stepMs` steps, `advanceHardware` brings the simulated hardware to each instant, a
+ * tick starts every `tickMs` (ticks are serialized), and `each` runs after every step (arrivals,
+ * departures). A tick waiting on hardware time (a power stage's reaction delay) simply continues
+ * in a later step, as it would in real time. Resolves when the clock reaches `untilMs` and the last
+ * tick has finished.
  */
-export async function runVirtual(controller: SiteController, clock: VirtualClock, untilMs: number, stepMs: number, each: (nowMs: number) => void | Promise<void>, beforeTick?: () => void): Promise<void> {
-  while (clock.now() < untilMs) {
-    clock.advance(stepMs);
-    beforeTick?.();
-    await controller.tick();
-    await each(clock.now());
+export async function runVirtual(opts: {
+  readonly controller: SiteController;
+  readonly clock: VirtualClock;
+  readonly untilMs: number;
+  readonly stepMs: number;
+  readonly tickMs: number;
+  readonly advanceHardware: (nowMs: number) => void;
+  readonly each?: (nowMs: number) => void | Promise<void>;
+}): Promise<void> {
+  const { controller, clock } = opts;
+  let nextTick = clock.now() + opts.tickMs;
+  let chain: Promise<void> = Promise.resolve();
+  let inFlight = 0;
+  while (clock.now() < opts.untilMs) {
+    clock.advance(opts.stepMs);
+    opts.advanceHardware(clock.now());
+    if (clock.now() >= nextTick) {
+      nextTick += opts.tickMs;
+      if (inFlight < 2) {
+        inFlight++;
+        chain = chain.then(() => controller.tick()).finally(() => void inFlight--);
+      }
+    }
+    // One macrotask turn lets every tick that is not waiting on simulated time run to completion.
+    await macrotask();
+    await opts.each?.(clock.now());
   }
+  while (inFlight > 0) {
+    clock.advance(opts.stepMs);
+    opts.advanceHardware(clock.now());
+    await macrotask();
+  }
+  await chain;
 }

@@ -1,0 +1,215 @@
+import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { SeededRandom, VirtualClock } from "@chargemesh/shared-model";
+import type { ContractId } from "@chargemesh/shared-model";
+import { SimStall } from "@chargemesh/hal/sim/simStall";
+import { SimVehicle } from "@chargemesh/hal/sim/simVehicle";
+import { SimSecureElement } from "@chargemesh/hal/sim/simSecureElement";
+import { parseSiteConfig } from "../config/siteConfig.js";
+import type { SiteConfig } from "../config/siteConfig.js";
+import { SiteController } from "../siteController.js";
+import { AllowlistAuthorizer } from "../auth/allowlistAuthorizer.js";
+import type { AccountStanding } from "../auth/allowlistAuthorizer.js";
+import { PowerManager } from "../power/powerManager.js";
+import { VirtualScheduler } from "../runtime/virtualScheduler.js";
+import { runVirtual } from "../runtime/siteRuntime.js";
+import { localOperatorCertifier } from "../audit/meterProvisioning.js";
+import { nodeEd25519 } from "../crypto/nodeEd25519.js";
+import { issueSimContracts } from "./simContracts.js";
+import type { SimContract } from "./simContracts.js";
+import { planArrivals } from "./arrivalPlan.js";
+import type { CarVisit } from "./arrivalPlan.js";
+
+export interface SimulatedSiteOptions {
+  readonly siteId: string;
+  readonly dataDir: string;
+  readonly stalls: number;
+  readonly vehicles: number;
+  readonly seed: number;
+  /** No cloud contact at all: the site authorizes from its cached allowlist (offline policy). */
+  readonly offline: boolean;
+  /** Every n-th contract is blocked in the allowlist (0: none), to show refusals. */
+  readonly blockEvery?: number;
+  readonly startMs: number;
+  /** Arrivals spread over this window. */
+  readonly windowMs: number;
+  readonly log: Logger;
+  /** Per simulated step (1 s): lets a caller pace the run to the wall clock or stop it. */
+  readonly onStep?: (nowMs: number) => void | Promise<void>;
+}
+
+export interface SimulationSummary {
+  readonly arrived: number;
+  readonly served: number;
+  readonly turnedAway: number;
+  readonly sessions: { readonly completed: number; readonly rejected: number; readonly failed: number; readonly open: number };
+  readonly energyWh: number;
+  readonly simulatedMs: number;
+}
+
+const STALL_MAX_W = 150_000;
+const STEP_MS = 1_000;
+const MAX_WAIT_MS = 10 * 60_000;
+
+/**
+ * A whole site in simulation: stalls with taper-curve cars, meters and power stages with reaction
+ * delays (hal simulators), the real SiteController, PowerManager and stores, driven on virtual time
+ * through a seeded day of arrivals. Meter registers and meter keys persist in `dataDir`, as the
+ * physical meters and the secure element would, so a killed run continues correctly when restarted.
+ */
+export class SimulatedSite {
+  readonly clock: VirtualClock;
+  private readonly scheduler: VirtualScheduler;
+  private readonly queue: CarVisit[];
+  private readonly waiting: CarVisit[] = [];
+  private readonly atStall = new Map<number, { visit: CarVisit; idleSinceMs: number | null }>();
+  private arrived = 0;
+  private served = 0;
+  private turnedAway = 0;
+
+  private constructor(
+    readonly opts: SimulatedSiteOptions,
+    readonly config: SiteConfig,
+    readonly controller: SiteController,
+    readonly power: PowerManager,
+    readonly stalls: readonly SimStall[],
+    private readonly contracts: readonly SimContract[],
+    clock: VirtualClock,
+    scheduler: VirtualScheduler,
+  ) {
+    this.clock = clock;
+    this.scheduler = scheduler;
+    this.queue = planArrivals({ vehicles: opts.vehicles, startMs: opts.startMs, windowMs: opts.windowMs, contracts: contracts.length, seed: opts.seed });
+  }
+
+  /** Builds (or reopens) the site in `opts.dataDir`. */
+  static async create(opts: SimulatedSiteOptions): Promise<SimulatedSite> {
+    mkdirSync(opts.dataDir, { recursive: true });
+    const state = readSimState(opts.dataDir);
+    const clock = new VirtualClock(Math.max(opts.startMs, state.clockMs));
+    const scheduler = new VirtualScheduler(clock);
+    const gridLimitW = Math.floor((opts.stalls * STALL_MAX_W * 2) / 5);
+    const config = parseSiteConfig({
+      siteId: opts.siteId,
+      dataDir: join(opts.dataDir, "store"),
+      gridLimitW,
+      checkpointIntervalMs: 60_000,
+      stalls: Array.from({ length: opts.stalls }, (_, i) => ({ id: `stall-${i + 1}`, meterId: `meter-${i + 1}`, maxW: STALL_MAX_W, minW: 5_000, safeLimitW: 10_000 })),
+    });
+    const stalls = config.stalls.map((s) => new SimStall({ meterId: s.meterId, maxW: s.maxW, minW: s.minW, reactionDelayMs: 800, startRegisterWh: state.registers[s.meterId] ?? 0 }, clock));
+    const contracts = await issueSimContracts(Math.max(4, Math.ceil(opts.vehicles / 3)), opts.startMs);
+    const rnd = new SeededRandom(opts.seed + 7);
+    const standing = new Map<ContractId, AccountStanding>(contracts.map((c, i) => [c.contractId, opts.blockEvery && i % opts.blockEvery === opts.blockEvery - 1 ? "blocked" : "good"]));
+    let power!: PowerManager;
+    const controller = await SiteController.start({
+      config,
+      clock,
+      random: rnd,
+      hardware: config.stalls.map((c, i) => ({ config: c, meter: stalls[i]!.meter, stage: stalls[i]!.stage, link: stalls[i]!.link })),
+      authorizer: new AllowlistAuthorizer((c) => standing.get(c), { maxEnergyWh: config.offlinePolicy.unknownContractMaxEnergyWh }),
+      secureElement: new SimSecureElement(join(opts.dataDir, "site-secure-element.json")),
+      power: (hw) =>
+        (power = new PowerManager({
+          clock,
+          scheduler,
+          limits: { id: "site", limitW: gridLimitW },
+          stalls: hw.map((h) => ({ stallId: h.config.id, nodeId: "site", stage: h.stage, safeLimitW: h.config.safeLimitW, acceptanceW: () => h.link.acceptance()?.maxPowerW ?? null })),
+          log: opts.log,
+        })),
+      certifyMeter: localOperatorCertifier("sim-operator", new SeededRandom(opts.seed + 11).bytes(32), nodeEd25519, clock),
+      log: opts.log,
+    });
+    for (const [i, s] of stalls.entries()) s.meter.ensureAtLeast(controller.ledger.lastRegisterWh(config.stalls[i]!.meterId));
+    void power.start();
+    return new SimulatedSite(opts, config, controller, power, stalls, contracts, clock, scheduler);
+  }
+
+  /** Runs until every planned car has come and gone and every session has ended. */
+  async run(): Promise<SimulationSummary> {
+    const lastLeave = Math.max(this.opts.startMs, ...this.queue.map((v) => v.leaveAtMs)) + MAX_WAIT_MS + 5 * 60_000;
+    const t0 = this.clock.now();
+    await runVirtual({
+      controller: this.controller,
+      clock: this.clock,
+      untilMs: lastLeave,
+      stepMs: STEP_MS,
+      tickMs: this.config.tickIntervalMs,
+      advanceHardware: (now) => {
+        for (const s of this.stalls) s.advanceTo(now);
+        this.scheduler.fireDue();
+      },
+      each: async (now) => {
+        this.step(now);
+        if (now % 60_000 === 0) writeSimState(this.opts.dataDir, now, this.stalls);
+        await this.opts.onStep?.(now);
+      },
+    });
+    writeSimState(this.opts.dataDir, this.clock.now(), this.stalls);
+    return this.summary(this.clock.now() - t0);
+  }
+
+  /** Arrivals, departures and the waiting line at one instant. */
+  private step(now: number): void {
+    while (this.queue.length > 0 && this.queue[0]!.arriveAtMs <= now) {
+      this.waiting.push(this.queue.shift()!);
+      this.arrived++;
+    }
+    const views = this.controller.orchestrator.stallViews();
+    for (const [i, stall] of this.stalls.entries()) {
+      const here = this.atStall.get(i);
+      const phase = views[i]!.phase;
+      if (here) {
+        here.idleSinceMs = phase === "available" ? (here.idleSinceMs ?? now) : null;
+        // The driver leaves at the planned time, or two minutes after the session ended (full, refused).
+        if (now >= here.visit.leaveAtMs || (here.idleSinceMs !== null && now - here.idleSinceMs >= 120_000)) {
+          stall.unplug();
+          this.atStall.delete(i);
+        }
+      } else if (phase === "available" && this.waiting.length > 0) {
+        const visit = this.waiting.shift()!;
+        const contract = this.contracts[visit.contract]!;
+        stall.plug(new SimVehicle(visit, contract.secureElement, contract.chain, `SIMVIN${visit.index}`));
+        this.atStall.set(i, { visit, idleSinceMs: null });
+        this.served++;
+      }
+    }
+    while (this.waiting.length > 0 && now - this.waiting[0]!.arriveAtMs > MAX_WAIT_MS) {
+      this.waiting.shift();
+      this.turnedAway++;
+    }
+  }
+
+  summary(simulatedMs: number): SimulationSummary {
+    const sessions = { completed: 0, rejected: 0, failed: 0, open: 0 };
+    let energyWh = 0;
+    for (const s of this.controller.journal.all()) {
+      if (s.state === "completed" || s.state === "rejected" || s.state === "failed") sessions[s.state]++;
+      else sessions.open++;
+      if (s.begin && s.end) energyWh += s.end.registerWh - s.begin.registerWh;
+    }
+    return { arrived: this.arrived, served: this.served, turnedAway: this.turnedAway, sessions, energyWh, simulatedMs };
+  }
+
+  async stop(): Promise<void> {
+    await this.power.close();
+    await this.controller.stop();
+  }
+}
+
+interface SimState {
+  clockMs: number;
+  registers: Record<string, number>;
+}
+
+function readSimState(dir: string): SimState {
+  const file = join(dir, "sim-state.json");
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as SimState) : { clockMs: 0, registers: {} };
+}
+
+/** What survives a controller crash in the real world: the meters' registers and the time. */
+function writeSimState(dir: string, clockMs: number, stalls: readonly SimStall[]): void {
+  const state: SimState = { clockMs, registers: Object.fromEntries(stalls.map((s) => [s.meter.id, s.meter.registerWh()])) };
+  writeFileSync(join(dir, "sim-state.json.tmp"), JSON.stringify(state));
+  renameSync(join(dir, "sim-state.json.tmp"), join(dir, "sim-state.json"));
+}
