@@ -62,6 +62,7 @@ export class SiteController {
     }
     const ledger = new LedgerWriter(ledgerStore, (meterId, bytes) => secureElement.sign(meterKeyLabel(meterId), bytes), clock);
     const metrics = new SiteMetrics({ site: config.siteId });
+    ledger.onAppend((r) => metrics.ledgerRecords.inc({ kind: r.body.kind }));
     metrics.siteLimitW.set(config.gridLimitW);
     const power = opts.power(opts.hardware);
     const orchestrator = new SessionOrchestrator(
@@ -82,7 +83,6 @@ export class SiteController {
         registerWh,
         status: r.ok ? RecordStatus.ok : RecordStatus.meterFault | RecordStatus.estimated,
       });
-      metrics.ledgerRecords.inc({ kind: "boot" });
     }
     return new SiteController(config, site, ledgerStore, journal, ledger, orchestrator, power, metrics);
   }

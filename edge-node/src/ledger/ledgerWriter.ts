@@ -1,4 +1,4 @@
-import type { Clock, MeterId, SessionId, StallId, RecordKind, SignedMeterRecord } from "@chargemesh/shared-model";
+import type { Clock, MeterId, MeterRecordBody, SessionId, StallId, RecordKind, SignedMeterRecord } from "@chargemesh/shared-model";
 import { ChargemeshError } from "@chargemesh/shared-model";
 import { decodeSignedRecord, encodeRecordBody, encodeSignedRecord, recordHash } from "@chargemesh/shared-model/ledger/signedRecord";
 import type { LedgerStore } from "./ledgerStore.js";
@@ -31,6 +31,7 @@ interface ChainHead {
 export class LedgerWriter {
   private readonly heads = new Map<MeterId, ChainHead>();
   private readonly queues = new Map<MeterId, Promise<unknown>>();
+  private readonly listeners = new Set<(record: SignedMeterRecord) => void>();
 
   constructor(
     private readonly store: LedgerStore,
@@ -38,9 +39,25 @@ export class LedgerWriter {
     private readonly clock: Clock,
   ) {}
 
+  /** Calls `listener` after every durable append (metrics, acknowledgement logs). */
+  onAppend(listener: (record: SignedMeterRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** The last register reading the chain holds for a meter (0 for a fresh meter). */
   lastRegisterWh(meterId: MeterId): number {
     return this.head(meterId).lastRegisterWh;
+  }
+
+  /** The decoded records that carry `sessionId`, in sequence order (crash recovery). */
+  sessionRecords(sessionId: SessionId): MeterRecordBody[] {
+    const out: MeterRecordBody[] = [];
+    for (const shipped of this.store.sessionRecords(sessionId)) {
+      const r = decodeSignedRecord(shipped);
+      if (r.ok) out.push(r.value.body);
+    }
+    return out.sort((a, b) => a.seq - b.seq);
   }
 
   /** The next sequence number the meter's chain will use. */
@@ -85,7 +102,9 @@ export class LedgerWriter {
       lastRegisterWh: req.registerWh,
       lastTimeMs: meterTimeMs,
     });
-    return { body, bodyBytes, signature };
+    const record = { body, bodyBytes, signature };
+    for (const l of this.listeners) l(record);
+    return record;
   }
 
   private head(meterId: MeterId): ChainHead {

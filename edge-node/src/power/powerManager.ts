@@ -49,9 +49,14 @@ export interface PowerManagerOptions {
   readonly ackTimeoutMs?: (stage: PowerStage) => number;
   /** How often a lowered stall's measured draw is checked while waiting, ms (default 100). */
   readonly pollMs?: number;
-  /** How long a setpoint must hold before the measured draw is trusted for reclaiming, ms (default 10 s). */
+  /** How long a car must draw clearly under its confirmed grant (sampled by `tick()`) before the
+   *  headroom is reclaimed, ms (default 10 s; a pending raise does not start the count). */
   readonly settleMs?: number;
   readonly reclaimMarginW?: number;
+  /** A car drawing at most `idleW` (default 100 W) for `settleMs` is parked (offered 0, its minimum freed)
+   *  and offered power again after `parkMs` (default 5 min): cars that say nothing and are full. */
+  readonly idleW?: number;
+  readonly parkMs?: number;
   /** Changes smaller than this do not cause a re-plan from `tick()`, W (default 500). */
   readonly hysteresisW?: number;
   /** Soft triggers (taper, headroom) re-plan at most this often, ms (default 5 s). */
@@ -88,7 +93,13 @@ interface StallState {
   setpointW: number;
   binding: StallBinding | null;
   plannedAcceptanceW: number;
-  appliedAtMs: number;
+  /** Since when the stall has drawn at least the reclaim margin under its confirmed grant (tick-sampled), or null. */
+  underSinceMs: number | null;
+  /** A raise is commanded but not yet confirmed. */
+  raising: boolean;
+  idleSinceMs: number | null;
+  /** While now < parkedUntilMs the car is treated as wanting nothing. */
+  parkedUntilMs: number;
   faultedAtMs: number;
   unsubscribe: () => void;
 }
@@ -127,7 +138,10 @@ export class PowerManager implements PowerCoordinator {
         setpointW: status.appliedLimitW,
         binding: null,
         plannedAcceptanceW: 0,
-        appliedAtMs: opts.clock.now(),
+        underSinceMs: null,
+        raising: false,
+        idleSinceMs: null,
+        parkedUntilMs: 0,
         faultedAtMs: opts.clock.now(),
         unsubscribe: () => {},
       };
@@ -155,6 +169,9 @@ export class PowerManager implements PowerCoordinator {
     const st = this.stalls.get(stallId);
     if (!st || st.charging === charging) return;
     st.charging = charging;
+    st.parkedUntilMs = 0;
+    st.idleSinceMs = null;
+    st.underSinceMs = null;
     if (charging) st.sinceMs = this.opts.clock.now();
   }
 
@@ -220,6 +237,13 @@ export class PowerManager implements PowerCoordinator {
         hard = "recovered";
         continue;
       }
+      this.sampleUnder(st, status.measuredW, now);
+      const park = this.samplePark(st, status.measuredW, now);
+      if (park) {
+        soft = null;
+        hard ??= park;
+        continue;
+      }
       const t = softTrigger(
         {
           charging: st.charging,
@@ -250,13 +274,41 @@ export class PowerManager implements PowerCoordinator {
   }
 
   private acceptance(st: StallState): number {
-    if (!st.charging) return 0;
+    if (!st.charging || this.opts.clock.now() < st.parkedUntilMs) return 0;
     const a = st.cfg.acceptanceW();
     return a === null ? st.cfg.stage.maxW : Math.max(0, Math.floor(a));
   }
 
   private settled(st: StallState, now: number): boolean {
-    return st.setpointW > 0 && st.possibleW === st.setpointW && now - st.appliedAtMs >= (this.opts.settleMs ?? 10_000);
+    return st.underSinceMs !== null && st.setpointW > 0 && st.possibleW === st.setpointW && now - st.underSinceMs >= (this.opts.settleMs ?? 10_000);
+  }
+
+  /** Tick-time parking of cars that draw nothing; returns a re-plan reason when a car is parked or
+   *  its parking ends. */
+  private samplePark(st: StallState, measuredW: number, now: number): string | null {
+    if (st.parkedUntilMs !== 0) {
+      if (now < st.parkedUntilMs) return null;
+      st.parkedUntilMs = 0;
+      return "probe-parked";
+    }
+    const idle = st.charging && st.setpointW > 0 && st.possibleW === st.setpointW && !st.raising && measuredW <= (this.opts.idleW ?? 100);
+    if (!idle) {
+      st.idleSinceMs = null;
+      return null;
+    }
+    st.idleSinceMs ??= now;
+    if (now - st.idleSinceMs < (this.opts.settleMs ?? 10_000)) return null;
+    st.idleSinceMs = null;
+    st.parkedUntilMs = now + (this.opts.parkMs ?? 300_000);
+    return "car-idle";
+  }
+
+  /** Tick-time sampling for `settled`: is the car drawing at least the margin under its grant? */
+  private sampleUnder(st: StallState, measuredW: number, now: number): void {
+    const under = st.charging && st.setpointW > 0 && st.possibleW === st.setpointW && measuredW + this.margin <= st.setpointW;
+    // A car under a lower grant stays under a higher one; a pending raise only cannot start the count.
+    if (!under) st.underSinceMs = null;
+    else if (st.underSinceMs === null && !st.raising) st.underSinceMs = now;
   }
 
   private fault(st: StallState, why: string): void {
@@ -347,10 +399,8 @@ export class PowerManager implements PowerCoordinator {
   private lower(st: StallState, w: number): Promise<boolean> {
     st.setpointW = w;
     return this.confirm(st, w, true).then((ok) => {
-      if (ok) {
-        st.possibleW = w;
-        st.appliedAtMs = this.opts.clock.now();
-      } else this.fault(st, "did not confirm a lower limit in time");
+      if (ok) st.possibleW = w;
+      else this.fault(st, "did not confirm a lower limit in time");
       return ok;
     });
   }
@@ -360,9 +410,10 @@ export class PowerManager implements PowerCoordinator {
   private raise(st: StallState, w: number): Promise<boolean> {
     st.possibleW = w;
     st.setpointW = w;
+    st.raising = true;
     return this.confirm(st, w, false).then((ok) => {
-      if (ok) st.appliedAtMs = this.opts.clock.now();
-      else this.fault(st, "did not confirm a higher limit in time");
+      st.raising = false;
+      if (!ok) this.fault(st, "did not confirm a higher limit in time");
       return ok;
     });
   }

@@ -113,23 +113,34 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
     }
   }
 
-  /** Closes sessions a crash left open: each ends at the meter's present reading, flagged `recovered`. */
+  /**
+   * Closes sessions a crash left open, reconciling the journal with the signed ledger first: a begin
+   * or end record the ledger holds but the journal missed is adopted (never written twice); a session
+   * with a begin and no end ends at the meter's present reading, flagged `recovered`; one that never
+   * began is marked failed.
+   */
   async recover(): Promise<SessionEntry[]> {
     const closed: SessionEntry[] = [];
     for (const entry of this.deps.journal.unfinished()) {
       const rt = this.stalls.get(entry.stallId);
       if (!rt) continue;
-      if (entry.begin === null) {
+      const records = this.deps.ledger.sessionRecords(entry.sessionId);
+      const beginRec = records.find((r) => r.kind === "begin");
+      const endRec = records.find((r) => r.kind === "end");
+      const begin = entry.begin ?? (beginRec ? { meterId: beginRec.meterId, seq: beginRec.seq, registerWh: beginRec.registerWh } : null);
+      if (begin === null) {
         await this.deps.journal.update(entry.sessionId, { state: "failed", endedAtMs: this.deps.clock.now(), stopReason: "controller_restart" });
+      } else if (endRec) {
+        await this.deps.journal.update(entry.sessionId, {
+          state: "completed",
+          begin,
+          end: { meterId: endRec.meterId, seq: endRec.seq, registerWh: endRec.registerWh },
+          endedAtMs: endRec.meterTimeMs,
+          stopReason: entry.stopReason ?? "controller_restart",
+        });
       } else {
-        const active: ActiveSession = {
-          sessionId: entry.sessionId,
-          contractId: entry.contractId,
-          caps: {},
-          beginRegisterWh: entry.begin.registerWh,
-          lastCheckpointMs: 0,
-        };
-        rt.active = active;
+        if (entry.begin === null) await this.deps.journal.update(entry.sessionId, { state: "charging", begin });
+        rt.active = { sessionId: entry.sessionId, contractId: entry.contractId, caps: {}, beginRegisterWh: begin.registerWh, lastCheckpointMs: 0 };
         await this.writeEnd(rt, "controller_restart", null, RecordStatus.recovered);
       }
       const after = this.deps.journal.get(entry.sessionId);

@@ -80,7 +80,10 @@ export class SimulatedSite {
   ) {
     this.clock = clock;
     this.scheduler = scheduler;
-    this.queue = planArrivals({ vehicles: opts.vehicles, startMs: opts.startMs, windowMs: opts.windowMs, contracts: contracts.length, seed: opts.seed });
+    // After a restart the cars that arrived before the crash are gone: the plan resumes from now.
+    this.queue = planArrivals({ vehicles: opts.vehicles, startMs: opts.startMs, windowMs: opts.windowMs, contracts: contracts.length, seed: opts.seed }).filter(
+      (v) => v.arriveAtMs > clock.now(),
+    );
   }
 
   /** Builds (or reopens) the site in `opts.dataDir`. */

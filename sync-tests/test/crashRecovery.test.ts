@@ -1,0 +1,73 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, test } from "vitest";
+import { SeededRandom } from "@chargemesh/shared-model";
+import { decodeSignedRecord } from "@chargemesh/shared-model/ledger/signedRecord";
+import { verifyAuditBundle } from "@chargemesh/shared-model/ledger/auditBundle";
+import { exportStore } from "@chargemesh/edge-node/cli/chargemeshAudit";
+import { nodeEd25519 } from "@chargemesh/edge-node/crypto/nodeEd25519";
+
+const dir = mkdtempSync(join(tmpdir(), "cm-crash-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const SIM = ["--import", "tsx", "edge-node/src/cli/simSite.ts", "--stalls", "4", "--vehicles", "80", "--seed", "5", "--data", dir, "--json"];
+const KILLS = 22;
+
+/** Runs the real edge-node simulation process and SIGKILLs it after `afterMs`; returns its acknowledgements. */
+function runAndKill(afterMs: number): Promise<{ acks: string[]; killed: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...SIM, "--speed", "3600", "--ack-log"], { stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), afterMs);
+    child.on("exit", (_code, signal) => {
+      clearTimeout(timer);
+      resolve({ acks: out.split("\n").filter((l) => l.startsWith("ack ")).map((l) => l.slice(4)), killed: signal === "SIGKILL" });
+    });
+  });
+}
+
+/** The invariants that must hold after any crash: a verifying ledger, one begin per session, nothing acknowledged lost. */
+async function checkInvariants(acked: Set<string>) {
+  const bundle = await exportStore(join(dir, "store"), "sim-site");
+  const report = verifyAuditBundle(bundle, nodeEd25519);
+  const problems = report.findings.filter((f) => f.code !== "total_mismatch");
+  expect(problems).toEqual([]);
+  const present = new Set<string>();
+  const begins = new Map<string, number>();
+  for (const shipped of bundle.records) {
+    const r = decodeSignedRecord(shipped);
+    if (!r.ok) throw r.error;
+    present.add(`${r.value.body.meterId} ${r.value.body.seq}`);
+    if (r.value.body.kind === "begin") begins.set(r.value.body.sessionId!, (begins.get(r.value.body.sessionId!) ?? 0) + 1);
+  }
+  for (const a of acked) expect(present.has(a), `acknowledged record ${a} lost`).toBe(true);
+  expect([...begins].filter(([, n]) => n !== 1), "sessions with more than one begin record").toEqual([]);
+  return { bundle, report };
+}
+
+test(`edge-node survives SIGKILL at ${KILLS} random points: no acknowledged record lost, no second begin, no gap`, async () => {
+  const rnd = new SeededRandom(2026);
+  const acked = new Set<string>();
+  let kills = 0;
+  for (let i = 0; i < KILLS; i++) {
+    const afterMs = rnd.int(900, 2600);
+    const { acks, killed } = await runAndKill(afterMs);
+    for (const a of acks) acked.add(a);
+    if (killed) kills++;
+    await checkInvariants(acked);
+  }
+  console.log(`crash test: ${kills} SIGKILLs, ${acked.size} acknowledged records`);
+  expect(kills).toBeGreaterThanOrEqual(20);
+  expect(acked.size).toBeGreaterThan(20);
+  // Finally run to the end: recovery closes what the crashes left open and the whole ledger verifies.
+  const last = spawnSync(process.execPath, SIM, { encoding: "utf8" });
+  expect(last.status, last.stdout + last.stderr).toBe(0);
+  const result = JSON.parse(last.stdout) as { sessions: { open: number; completed: number }; verified: boolean };
+  expect(result.sessions.open).toBe(0);
+  expect(result.verified).toBe(true);
+  const { report } = await checkInvariants(acked);
+  expect(report.ok).toBe(true);
+  expect(report.sessions.filter((s) => !s.complete), "sessions without an end record").toEqual([]);
+}, 240_000);
