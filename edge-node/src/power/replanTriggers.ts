@@ -30,8 +30,9 @@ export function softTrigger(r: StallReadings, s: TriggerSettings): SoftTrigger |
   const accDelta = r.acceptanceW - r.plannedAcceptanceW;
   // Taper down: the car now takes clearly less than it was given.
   if (accDelta < 0 && r.acceptanceW + s.hysteresisW < r.setpointW) return "taper";
-  // Taper up (or acceptance was binding): the car could take clearly more than it has.
-  if (accDelta > s.hysteresisW && (r.binding === "car_acceptance" || r.binding === "measured_draw") && r.acceptanceW > r.setpointW + s.hysteresisW) return "taper";
+  // Taper up, or a car that wanted nothing at the last plan now wants power: it could take clearly more.
+  const acceptanceBound = r.binding === "car_acceptance" || r.binding === "measured_draw" || r.binding === "no_demand" || r.binding === null;
+  if (accDelta > s.hysteresisW && acceptanceBound && r.acceptanceW > r.setpointW + s.hysteresisW) return "taper";
   if (!r.settled || r.setpointW === 0 || s.reclaimMarginW === 0) return null;
   // Headroom: drawing clearly less than granted (and not already reclaimed down to draw + margin).
   if (r.measuredW + s.reclaimMarginW + s.hysteresisW <= r.setpointW) return "headroom";

@@ -193,6 +193,34 @@ describe("PowerManager", () => {
     await s.manager.close();
   });
 
+  test("closed loop: a silent car is reclaimed to draw + margin, a full one is parked and re-offered, a late acceptance is served", async () => {
+    const s = makeSite(tree(30_000, 30_000));
+    await s.manager.start();
+    plug(s, "s1", 5_000, null); // says nothing, takes 5 kW
+    plug(s, "s2", MAX);
+    plug(s, "s3", MAX);
+    plug(s, "s5", 0, 0); // car that states its needs only later
+    await s.sched.advance(4_000);
+    const sp = (id: string) => s.manager.currentPlan()!.plan.setpoints.find((p) => p.stallId === id)!;
+    expect([sp("s1").setpointW, sp("s2").setpointW, sp("s3").setpointW]).toEqual([10_000, 10_000, 10_000]);
+    await s.sched.advance(20_000);
+    expect(sp("s1")).toMatchObject({ setpointW: 5_500, binding: "measured_draw" });
+    expect([sp("s2").setpointW, sp("s3").setpointW]).toEqual([MAX, MAX]);
+    s.stages.get("s5")!.carAcceptanceW = 3_000;
+    s.reported.set("s5", 3_000);
+    await s.sched.advance(10_000);
+    expect(sp("s5")).toMatchObject({ setpointW: 4_140, binding: "car_acceptance" }); // AC minimum, the car takes 3 kW
+    expect(sp("s1").setpointW + sp("s2").setpointW + sp("s3").setpointW + sp("s5").setpointW).toBeLessThanOrEqual(30_000);
+    s.stages.get("s1")!.carAcceptanceW = 0; // full, and still says nothing
+    await s.sched.advance(30_000);
+    expect(sp("s1")).toMatchObject({ setpointW: 0, binding: "no_demand" });
+    expect(s.plans.some((p) => p.reason.includes("car-idle"))).toBe(true);
+    await s.sched.advance(300_000);
+    expect(s.plans.some((p) => p.reason.includes("probe-parked"))).toBe(true);
+    expect(s.stages.get("s1")!.calls.some((c) => c.atMs > 60_000 && c.limitW > 0)).toBe(true); // re-offered
+    await s.manager.close();
+  });
+
   test("plans are published with inputs, setpoints, reason and time; requests during a transition are coalesced", async () => {
     const s = makeSite(tree(30_000));
     await s.manager.start();

@@ -18,6 +18,8 @@ interface Timer {
 export class VirtualScheduler implements Scheduler {
   private timers: Timer[] = [];
   private seq = 0;
+  /** Called after every timer fired and its promise callbacks ran (e.g. to sample draw at every instant). */
+  afterFire: (() => void) | null = null;
   constructor(readonly clock: VirtualClock) {}
 
   after(ms: number, fn: () => void): () => void {
@@ -40,6 +42,10 @@ export class VirtualScheduler implements Scheduler {
       if (next.at > this.clock.now()) this.clock.set(next.at);
       next.live = false;
       next.fn();
+      if (this.afterFire) {
+        await flush();
+        this.afterFire();
+      }
     }
     this.clock.set(end);
     await flush();
@@ -127,6 +133,23 @@ export class DelayedPowerStage implements PowerStage {
 
   async close(): Promise<void> {
     this.listeners.clear();
+  }
+
+  /** The controller link drops: the driver reports `unreachable`, commands fail, and after `afterMs`
+   *  the stage falls back to its own safe limit. */
+  loseContact(safeLimitW: number, afterMs: number): void {
+    this.setState("unreachable");
+    this.scheduler.after(afterMs, () => {
+      if (this.state !== "unreachable") return;
+      this.applied = safeLimitW;
+      this.requested = safeLimitW;
+      this.emit();
+    });
+  }
+
+  /** The link is back: the stage reports ready and keeps its present limit. */
+  regainContact(): void {
+    this.setState("ready");
   }
 
   /** Changes the stage's state and tells listeners. */

@@ -96,11 +96,9 @@ export function allocatePower(input: PowerPlanInput): Result<PowerPlan> {
     binding: w.binding,
     bindingNodeId: w.bindingNode >= 0 ? t.ids[w.bindingNode]! : null,
   }));
-  const nodes: NodeUsage[] = t.ids.map((nodeId, n) => {
-    let allocatedW = 0;
-    for (const w of work) if (w.s.inContact && w.path.includes(n)) allocatedW += w.alloc;
-    return { nodeId, limitW: t.limitW[n]!, allocatedW, reservedW: reserved[n]!, overcommitted: overcommitted[n]! };
-  });
+  const allocated = t.limitW.map(() => 0);
+  for (const w of work) if (w.s.inContact) for (const n of w.path) allocated[n]! += w.alloc;
+  const nodes: NodeUsage[] = t.ids.map((nodeId, n) => ({ nodeId, limitW: t.limitW[n]!, allocatedW: allocated[n]!, reservedW: reserved[n]!, overcommitted: overcommitted[n]! }));
   return ok({ setpoints, nodes, totalW: work.reduce((a, w) => a + w.alloc, 0) });
 }
 
