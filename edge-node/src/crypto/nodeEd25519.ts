@@ -18,9 +18,18 @@ function publicKeyObject(raw: Uint8Array): KeyObject {
   return k;
 }
 
+const privateCache = new Map<string, KeyObject>();
+
 function privateKeyObject(seed: Uint8Array): KeyObject {
   if (seed.length !== 32) throw new RangeError("Ed25519 seed must be 32 bytes");
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
+  const id = Buffer.from(seed).toString("hex");
+  let k = privateCache.get(id);
+  if (!k) {
+    k = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
+    if (privateCache.size > 1_000) privateCache.clear();
+    privateCache.set(id, k);
+  }
+  return k;
 }
 
 /**
