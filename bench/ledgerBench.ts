@@ -32,7 +32,7 @@ async function signAndAppend(ed: Ed25519): Promise<{ perSec: number; records: Ui
 }
 
 function verifyAll(ed: Ed25519, records: Uint8Array[]): number {
-  const cert = issueMeterCertificate({ version: 1, meterId: m, publicKey: ed.publicKey(seed), keyEpoch: 0, signingLocation: "site-secure-element", issuedAtMs: 0, operatorKeyId: "op" }, operator, ed);
+  const cert = issueMeterCertificate({ version: 1, meterId: m, publicKey: ed.publicKey(seed), keyEpoch: 0, signingLocation: "site-secure-element", issuedAtMs: 0, operatorKeyId: "op", payloadPublicKey: null }, operator, ed);
   const t0 = performance.now();
   const report = verifyChains({ certificates: [cert.shipped], operatorKeys: new Map([["op", ed.publicKey(operator)]]), records }, ed);
   const ms = performance.now() - t0;

@@ -20,7 +20,7 @@ export type MeterCertifier = (meterId: MeterId, publicKey: Uint8Array, keyEpoch:
 export function localOperatorCertifier(operatorKeyId: string, operatorSeed: Uint8Array, ed: Ed25519, clock: Clock): MeterCertifier {
   const operatorPublicKey = ed.publicKey(operatorSeed);
   return async (meterId, publicKey, keyEpoch, signingLocation) => ({
-    certificate: issueMeterCertificate({ version: 1, meterId, publicKey, keyEpoch, signingLocation, issuedAtMs: clock.now(), operatorKeyId }, operatorSeed, ed).shipped,
+    certificate: issueMeterCertificate({ version: 1, meterId, publicKey, keyEpoch, signingLocation, issuedAtMs: clock.now(), operatorKeyId, payloadPublicKey: null }, operatorSeed, ed).shipped,
     operatorKeyId,
     operatorPublicKey,
   });

@@ -4,6 +4,7 @@ import type { MeterCertificate, SigningLocation } from "./meterCertificate.js";
 import { verifyMeterCertificate } from "./meterCertificate.js";
 import type { MeterRecordBody } from "./meterRecordTypes.js";
 import { decodeSignedRecord, recordHash } from "./signedRecord.js";
+import { verifyOcmf } from "./ocmfPayload.js";
 
 /** Stable finding codes. `duplicate_record` is informational; every other code fails verification. */
 export type FindingCode =
@@ -17,6 +18,7 @@ export type FindingCode =
   | "broken_hash_link"
   | "register_regressed"
   | "meter_time_regressed"
+  | "bad_meter_payload"
   | "session_incomplete"
   | "energy_mismatch"
   | "total_mismatch";
@@ -124,7 +126,18 @@ export function verifyChains(input: ChainInput, ed: Ed25519): ChainReport {
       if (good.length > 1) {
         findings.push({ code: "equivocation", message: `meter ${meterId} seq ${seq}: ${good.length} different validly signed records (#${good.map((g) => g.index).join(", #")})`, meterId, seq, index: good[1]!.index });
       }
-      if (good.length === 1) verified.set(seq, good[0]!);
+      if (good.length === 1) {
+        verified.set(seq, good[0]!);
+        const payload = good[0]!.body.meterPayload;
+        if (payload !== null) {
+          const key = certs.find((c) => c.body.payloadPublicKey !== null)?.body.payloadPublicKey ?? null;
+          const check = key ? verifyOcmf(payload, key, good[0]!.body.registerWh) : null;
+          if (!check?.ok) {
+            const why = check ? check.error.message : "the meter's certificate names no payload key";
+            findings.push({ code: "bad_meter_payload", message: `meter ${meterId} seq ${seq} (record #${good[0]!.index}): ${why}`, meterId, seq, index: good[0]!.index });
+          }
+        }
+      }
     }
     const maxSeq = Math.max(...seqs.keys());
     let prev: Decoded | null = null;

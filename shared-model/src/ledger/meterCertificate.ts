@@ -17,6 +17,8 @@ export interface MeterCertificateBody {
   readonly signingLocation: SigningLocation;
   readonly issuedAtMs: number;
   readonly operatorKeyId: string;
+  /** A certified meter's own P-256 public key (SEC1) for its OCMF payloads; null for plain meters. */
+  readonly payloadPublicKey: Uint8Array | null;
 }
 
 export interface MeterCertificate {
@@ -32,7 +34,7 @@ const asUint = (v: unknown): number | null =>
   typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : typeof v === "bigint" && v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : null;
 
 function encodeBody(b: MeterCertificateBody): Uint8Array {
-  return new Uint8Array(codec.encode([b.version, b.meterId, b.publicKey, big(b.keyEpoch), LOCATIONS.indexOf(b.signingLocation), big(b.issuedAtMs), b.operatorKeyId]));
+  return new Uint8Array(codec.encode([b.version, b.meterId, b.publicKey, big(b.keyEpoch), LOCATIONS.indexOf(b.signingLocation), big(b.issuedAtMs), b.operatorKeyId, b.payloadPublicKey]));
 }
 
 /** Issues a meter certificate signed by the operator key (32-byte seed). Throws on a malformed body. */
@@ -58,8 +60,9 @@ export function verifyMeterCertificate(shipped: Uint8Array, operatorKeys: Readon
     return err(new ChargemeshError("malformed_cbor", `meter certificate: ${(e as Error).message}`));
   }
   const [bodyBytes, signature] = outer as [Uint8Array, Uint8Array];
-  if (!Array.isArray(inner) || inner.length !== 7) return err(new ChargemeshError("malformed_cbor", "meter certificate body: expected 7 fields"));
-  const [version, meter, publicKey, epoch, loc, issued, operatorKeyId] = inner as unknown[];
+  if (!Array.isArray(inner) || inner.length !== 8) return err(new ChargemeshError("malformed_cbor", "meter certificate body: expected 8 fields"));
+  const [version, meter, publicKey, epoch, loc, issued, operatorKeyId, payloadKey] = inner as unknown[];
+  if (payloadKey !== null && !(payloadKey instanceof Uint8Array)) return err(new ChargemeshError("malformed_cbor", "meter certificate body: bad payload key"));
   const keyEpoch = asUint(epoch);
   const issuedAtMs = asUint(issued);
   if (version !== 1 || typeof meter !== "string" || !(publicKey instanceof Uint8Array) || publicKey.length !== 32 || keyEpoch === null || issuedAtMs === null || typeof loc !== "number" || LOCATIONS[loc] === undefined || typeof operatorKeyId !== "string") {
@@ -67,7 +70,7 @@ export function verifyMeterCertificate(shipped: Uint8Array, operatorKeys: Readon
   }
   let body: MeterCertificateBody;
   try {
-    body = { version: 1, meterId: toMeterId(meter), publicKey: new Uint8Array(publicKey), keyEpoch, signingLocation: LOCATIONS[loc]!, issuedAtMs, operatorKeyId };
+    body = { version: 1, meterId: toMeterId(meter), publicKey: new Uint8Array(publicKey), keyEpoch, signingLocation: LOCATIONS[loc]!, issuedAtMs, operatorKeyId, payloadPublicKey: payloadKey === null ? null : new Uint8Array(payloadKey) };
   } catch (e) {
     return err(new ChargemeshError("malformed_cbor", (e as Error).message));
   }
