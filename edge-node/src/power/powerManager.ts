@@ -5,7 +5,8 @@
  * Safety rule: for every stall the manager tracks `possibleW`, the most the stall may be drawing given
  * what was commanded and confirmed. A plan is applied in two phases:
  *   1. every stall whose setpoint goes down is lowered, all at once; each must acknowledge (its
- *      `setLimit` resolves) or show a measured draw at or under its new setpoint before its timeout.
+ *      `setLimit` resolves) or, while a car is charging on it, show a measured draw at or under its
+ *      new setpoint, before its timeout.
  *      A stall that does neither is faulted: it is treated as out of contact, the next plan reserves
  *      `max(possibleW, safeLimitW)` for it, and the plan being applied is abandoned (no raises).
  *   2. only then are the stalls that go up raised (their `possibleW` becomes the new setpoint first).
@@ -17,71 +18,18 @@
  * want power back (see `replanTriggers.ts`). Requests arriving while a plan is applied are coalesced.
  */
 import { ChargemeshError } from "@chargemesh/shared-model";
-import type { Clock, Result, StallId } from "@chargemesh/shared-model";
+import type { Result, StallId } from "@chargemesh/shared-model";
 import { allocatePower, DEFAULT_RECLAIM_MARGIN_W } from "@chargemesh/shared-model/power/powerAllocator";
 import { indexLimitTree } from "@chargemesh/shared-model/power/limitTree";
-import type { LimitNode, PowerPlan, PowerPlanInput, StallBinding, StallPowerInput } from "@chargemesh/shared-model/power/powerPlanTypes";
+import type { LimitNode, PowerPlanInput, StallBinding, StallPowerInput } from "@chargemesh/shared-model/power/powerPlanTypes";
 import type { PowerStage } from "@chargemesh/hal";
 import type { PowerCoordinator } from "../session/sessionOrchestrator.js";
-import type { Scheduler } from "./scheduler.js";
 import { softTrigger } from "./replanTriggers.js";
+import { confirmLimit, NO_CONTACT } from "./limitConfirmation.js";
+import type { ConfirmOptions } from "./limitConfirmation.js";
+import type { ManagedStall, PlanRecord, PowerManagerOptions } from "./powerManagerTypes.js";
 
-export interface ManagedStall {
-  readonly stallId: StallId;
-  /** The limit-tree node the stall hangs from. */
-  readonly nodeId: string;
-  readonly stage: PowerStage;
-  /** What the stall falls back to on its own when it loses contact with the controller, W. */
-  readonly safeLimitW: number;
-  readonly tier?: number;
-  readonly weight?: number;
-  /** The car's present acceptance (taper), W; null when the car says nothing (the stage maximum is
-   *  assumed and measured headroom does the rest). Usually `link.acceptance()?.maxPowerW`. */
-  readonly acceptanceW: () => number | null;
-}
-
-export interface PowerManagerOptions {
-  readonly clock: Clock;
-  readonly scheduler: Scheduler;
-  readonly limits: LimitNode;
-  readonly stalls: readonly ManagedStall[];
-  /** How long a stall may take to confirm a new limit before it is faulted; default max(2 s, 3 x its reaction delay). */
-  readonly ackTimeoutMs?: (stage: PowerStage) => number;
-  /** How often a lowered stall's measured draw is checked while waiting, ms (default 100). */
-  readonly pollMs?: number;
-  /** How long a car must draw clearly under its confirmed grant (sampled by `tick()`) before the
-   *  headroom is reclaimed, ms (default 10 s; a pending raise does not start the count). */
-  readonly settleMs?: number;
-  readonly reclaimMarginW?: number;
-  /** A car drawing at most `idleW` (default 100 W) for `settleMs` is parked (offered 0, its minimum freed)
-   *  and offered power again after `parkMs` (default 5 min): cars that say nothing and are full. */
-  readonly idleW?: number;
-  readonly parkMs?: number;
-  /** Changes smaller than this do not cause a re-plan from `tick()`, W (default 500). */
-  readonly hysteresisW?: number;
-  /** Soft triggers (taper, headroom) re-plan at most this often, ms (default 5 s). */
-  readonly minSoftReplanMs?: number;
-  /** A faulted stall is taken back only after this long and once its stage reports healthy and
-   *  caught up (applied = requested), ms (default 30 s). */
-  readonly recoverAfterMs?: number;
-  /** Period of the closed-loop `tick()` once `start()` ran, ms (default 1 s). */
-  readonly tickMs?: number;
-  readonly log?: { warn(o: object, m?: string): void };
-}
-
-export type PlanStatus = "applying" | "applied" | "aborted";
-
-/** One plan as the kiosk's live chart and the local API see it. */
-export interface PlanRecord {
-  readonly seq: number;
-  readonly atMs: number;
-  readonly reason: string;
-  readonly inputs: PowerPlanInput;
-  readonly plan: PowerPlan;
-  readonly status: PlanStatus;
-  /** Stalls faulted while this plan was applied. */
-  readonly faulted: readonly StallId[];
-}
+export type { ManagedStall, PlanRecord, PlanStatus, PowerManagerOptions } from "./powerManagerTypes.js";
 
 interface StallState {
   readonly cfg: ManagedStall;
@@ -103,8 +51,6 @@ interface StallState {
   faultedAtMs: number;
   unsubscribe: () => void;
 }
-
-const NO_CONTACT = new Set(["faulted", "unreachable"]);
 
 export class PowerManager implements PowerCoordinator {
   private readonly stalls = new Map<StallId, StallState>();
@@ -398,7 +344,9 @@ export class PowerManager implements PowerCoordinator {
    *  stall faulted, still reserved at its old limit) on rejection or timeout. */
   private lower(st: StallState, w: number): Promise<boolean> {
     st.setpointW = w;
-    return this.confirm(st, w, true).then((ok) => {
+    // The draw is proof only while a car is charging: an idle stall could get a new car before its
+    // lower limit lands, so it must acknowledge.
+    return confirmLimit(st.cfg.stage, w, this.confirmOptions(st.cfg.stage, st.charging)).then((ok) => {
       if (ok) st.possibleW = w;
       else this.fault(st, "did not confirm a lower limit in time");
       return ok;
@@ -411,39 +359,20 @@ export class PowerManager implements PowerCoordinator {
     st.possibleW = w;
     st.setpointW = w;
     st.raising = true;
-    return this.confirm(st, w, false).then((ok) => {
+    return confirmLimit(st.cfg.stage, w, this.confirmOptions(st.cfg.stage, false)).then((ok) => {
       st.raising = false;
       if (!ok) this.fault(st, "did not confirm a higher limit in time");
       return ok;
     });
   }
 
-  private confirm(st: StallState, w: number, acceptDraw: boolean): Promise<boolean> {
-    const { scheduler } = this.opts;
-    const stage = st.cfg.stage;
-    const timeoutMs = this.opts.ackTimeoutMs?.(stage) ?? Math.max(2_000, 3 * stage.reactionDelayMs);
-    return new Promise<boolean>((resolve) => {
-      let done = false;
-      let cancelPoll = () => {};
-      const finish = (ok: boolean) => {
-        if (done) return;
-        done = true;
-        cancelTimeout();
-        cancelPoll();
-        resolve(ok);
-      };
-      const cancelTimeout = scheduler.after(timeoutMs, () => finish(false));
-      stage.setLimit(w).then(
-        () => finish(true),
-        () => finish(false),
-      );
-      const poll = () => {
-        if (done) return;
-        if (stage.status().measuredW <= w && !NO_CONTACT.has(stage.status().state)) return finish(true);
-        cancelPoll = scheduler.after(this.opts.pollMs ?? 100, poll);
-      };
-      if (acceptDraw) poll();
-    });
+  private confirmOptions(stage: PowerStage, acceptDraw: boolean): ConfirmOptions {
+    return {
+      scheduler: this.opts.scheduler,
+      timeoutMs: this.opts.ackTimeoutMs?.(stage) ?? Math.max(2_000, 3 * stage.reactionDelayMs),
+      pollMs: this.opts.pollMs ?? 100,
+      acceptDraw,
+    };
   }
 
   private publish(record: PlanRecord): void {

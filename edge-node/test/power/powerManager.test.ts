@@ -55,6 +55,13 @@ function unplug(s: Site, id: string): void {
   void s.manager.replan("unplug");
 }
 
+/** Starts the manager while virtual time runs (idle stalls must acknowledge their first limit). */
+async function startSite(s: Site): Promise<void> {
+  const started = s.manager.start();
+  await s.sched.advance(4_000);
+  await started;
+}
+
 const drawOf = (s: Site, filter: (id: string) => boolean = () => true) => [...s.stages].filter(([id]) => filter(id)).reduce((a, [, st]) => a + st.measuredW, 0);
 
 /** Runs to `untilMs` in 10 ms steps, ticking the manager every second, sampling draw at every step. */
@@ -77,7 +84,7 @@ async function runSampling(s: Site, untilMs: number, limitAt: () => LimitNode, s
 async function scriptedSequence(s: Site, samples: { worst: number; breaches: number }): Promise<void> {
   let limits = tree(30_000);
   const at = () => limits;
-  await s.manager.start();
+  await startSite(s);
   await runSampling(s, 1_000, at, samples);
   for (const id of ["s1", "s2", "s3"]) plug(s, id, MAX);
   await runSampling(s, 5_000, at, samples);
@@ -139,7 +146,7 @@ describe("PowerManager", () => {
 
   test("a stall that does not confirm a lower limit is faulted, the plan is abandoned before raising, and its last limit is reserved", async () => {
     const s = makeSite({ id: "site", limitW: 22_000, children: [{ id: "c1", limitW: 22_000 }, { id: "c2", limitW: 22_000 }] });
-    await s.manager.start();
+    await startSite(s);
     plug(s, "s1", MAX);
     plug(s, "s2", MAX);
     await s.sched.advance(10_000);
@@ -175,7 +182,7 @@ describe("PowerManager", () => {
 
   test("a lower limit (demand response) is reached within the slowest reaction delay and nothing is raised first", async () => {
     const s = makeSite(tree(40_000));
-    await s.manager.start();
+    await startSite(s);
     for (const id of ["s1", "s2", "s5", "s6"]) plug(s, id, MAX);
     await s.sched.advance(10_000);
     expect(drawOf(s)).toBe(40_000);
@@ -195,7 +202,7 @@ describe("PowerManager", () => {
 
   test("closed loop: a silent car is reclaimed to draw + margin, a full one is parked and re-offered, a late acceptance is served", async () => {
     const s = makeSite(tree(30_000, 30_000));
-    await s.manager.start();
+    await startSite(s);
     plug(s, "s1", 5_000, null); // says nothing, takes 5 kW
     plug(s, "s2", MAX);
     plug(s, "s3", MAX);
@@ -223,7 +230,7 @@ describe("PowerManager", () => {
 
   test("plans are published with inputs, setpoints, reason and time; requests during a transition are coalesced", async () => {
     const s = makeSite(tree(30_000));
-    await s.manager.start();
+    await startSite(s);
     const before = s.plans.length;
     for (const id of ["s1", "s2", "s3", "s4", "s5"]) plug(s, id, MAX);
     await s.sched.advance(10_000);
