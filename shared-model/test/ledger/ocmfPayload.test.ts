@@ -15,7 +15,7 @@ const ocmf = (kwh: string) => signOcmf({ FV: "1.0", GI: "SIM SDM", GS: "EM-1", P
 
 function chain(payloads: (Uint8Array | null)[], registers: number[]) {
   const m = meterId("eich-1");
-  let prev = new Uint8Array(32);
+  let prev: Uint8Array = new Uint8Array(32);
   const records: Uint8Array[] = [];
   payloads.forEach((payload, seq) => {
     const bodyBytes = encodeRecordBody({ version: 1, meterId: m, seq, prevHash: prev, meterTimeMs: seq, registerWh: registers[seq]!, stallId: stallId("s1"), sessionId: null, kind: seq === 0 ? "boot" : "checkpoint", status: 0, meterPayload: payload });
