@@ -18,6 +18,8 @@ export interface PlugEvent {
    *  (external identification: a VIN or MAC is never an identity). */
   readonly certificateChain: readonly Uint8Array[];
   /** What the car claims about itself; informational only, never used for authorization. */
+  /** The eMAID the car names for this charge (ISO 15118 PaymentDetailsReq); must match the leaf. */
+  readonly claimedEmaid?: string;
   readonly claimedVin?: string;
   readonly claimedMac?: string;
 }
