@@ -9,8 +9,8 @@ import { SimSecureElement } from "@chargemesh/hal/sim/simSecureElement";
 import { parseSiteConfig } from "../config/siteConfig.js";
 import type { SiteConfig } from "../config/siteConfig.js";
 import { SiteController } from "../siteController.js";
-import { AllowlistAuthorizer } from "../auth/allowlistAuthorizer.js";
-import type { AccountStanding } from "../auth/allowlistAuthorizer.js";
+import { CertificateAuthorizer } from "../auth/certificateAuthorizer.js";
+import { certificateFingerprint, signRevocationList } from "@chargemesh/shared-model/identity/revocationList";
 import { PowerManager } from "../power/powerManager.js";
 import { VirtualScheduler } from "../runtime/virtualScheduler.js";
 import { runVirtual } from "../runtime/siteRuntime.js";
@@ -74,7 +74,7 @@ export class SimulatedSite {
     readonly controller: SiteController,
     readonly power: PowerManager,
     readonly stalls: readonly SimStall[],
-    private readonly contracts: readonly SimContract[],
+    readonly contracts: readonly SimContract[],
     clock: VirtualClock,
     scheduler: VirtualScheduler,
   ) {
@@ -101,16 +101,26 @@ export class SimulatedSite {
       stalls: Array.from({ length: opts.stalls }, (_, i) => ({ id: `stall-${i + 1}`, meterId: `meter-${i + 1}`, maxW: STALL_MAX_W, minW: 5_000, safeLimitW: 10_000 })),
     });
     const stalls = config.stalls.map((s) => new SimStall({ meterId: s.meterId, maxW: s.maxW, minW: s.minW, reactionDelayMs: 800, startRegisterWh: state.registers[s.meterId] ?? 0 }, clock));
-    const contracts = await issueSimContracts(Math.max(4, Math.ceil(opts.vehicles / 3)), opts.startMs);
+    const pki = await issueSimContracts(Math.max(4, Math.ceil(opts.vehicles / 3)), opts.startMs);
+    const contracts = pki.contracts;
     const rnd = new SeededRandom(opts.seed + 7);
-    const standing = new Map<ContractId, AccountStanding>(contracts.map((c, i) => [c.contractId, opts.blockEvery && i % opts.blockEvery === opts.blockEvery - 1 ? "blocked" : "good"]));
+    const standing = new Map<ContractId, "good" | "blocked">(contracts.map((c, i) => [c.contractId, opts.blockEvery && i % opts.blockEvery === opts.blockEvery - 1 ? "blocked" : "good"]));
+    const trust = new SimTrustStore(pki.rootDer, standing, clock, opts.offline);
+    let controllerRef: SiteController | null = null;
+    trust.sessionsToday = (c) => controllerRef?.orchestrator.sessionsToday(c) ?? 0;
     let power!: PowerManager;
     const controller = await SiteController.start({
       config,
       clock,
       random: rnd,
       hardware: config.stalls.map((c, i) => ({ config: c, meter: stalls[i]!.meter, stage: stalls[i]!.stage, link: stalls[i]!.link })),
-      authorizer: new AllowlistAuthorizer((c) => standing.get(c), { maxEnergyWh: config.offlinePolicy.unknownContractMaxEnergyWh }),
+      authorizer: new CertificateAuthorizer(trust, {
+        offlineAfterMs: config.offlinePolicy.offlineAfterMs,
+        revocationMaxAgeMs: 2 * 86_400_000,
+        unknownContractCaps: { maxEnergyWh: config.offlinePolicy.unknownContractMaxEnergyWh },
+        unknownContractMaxSessionsPerDay: config.offlinePolicy.unknownContractMaxSessionsPerDay,
+        regionFailedCaps: { maxEnergyWh: config.offlinePolicy.regionFailedMaxEnergyWh },
+      }),
       secureElement: new SimSecureElement(join(opts.dataDir, "site-secure-element.json")),
       power: (hw) =>
         (power = new PowerManager({
@@ -123,9 +133,39 @@ export class SimulatedSite {
       certifyMeter: localOperatorCertifier("sim-operator", new SeededRandom(opts.seed + 11).bytes(32), nodeEd25519, clock),
       log: opts.log,
     });
+    controllerRef = controller;
     for (const [i, s] of stalls.entries()) s.meter.ensureAtLeast(controller.ledger.lastRegisterWh(config.stalls[i]!.meterId));
     void power.start();
-    return new SimulatedSite(opts, config, controller, power, stalls, contracts, clock, scheduler);
+    const site = new SimulatedSite(opts, config, controller, power, stalls, contracts, clock, scheduler);
+    site.trust = trust;
+    return site;
+  }
+
+  private trust: SimTrustStore | null = null;
+
+  /** The cloud publishes a revocation list naming this contract; the site holds it from now on. */
+  revokeContract(index: number): void {
+    this.trust?.revoke(this.contracts[index]!.chain[0]!);
+  }
+
+  /** The contracts the simulated cars use (index as in the arrival plan). */
+  contractIds(): ContractId[] {
+    return this.contracts.map((c) => c.contractId);
+  }
+
+  /** Advances the site by `ms` of simulated time without arrivals (tests drive cars themselves). */
+  async advance(ms: number): Promise<void> {
+    await runVirtual({
+      controller: this.controller,
+      clock: this.clock,
+      untilMs: this.clock.now() + ms,
+      stepMs: STEP_MS,
+      tickMs: this.config.tickIntervalMs,
+      advanceHardware: (now) => {
+        for (const s of this.stalls) s.advanceTo(now);
+        this.scheduler.fireDue();
+      },
+    });
   }
 
   /** Runs until every planned car has come and gone and every session has ended. */
@@ -215,4 +255,51 @@ function writeSimState(dir: string, clockMs: number, stalls: readonly SimStall[]
   const state: SimState = { clockMs, registers: Object.fromEntries(stalls.map((s) => [s.meter.id, s.meter.registerWh()])) };
   writeFileSync(join(dir, "sim-state.json.tmp"), JSON.stringify(state));
   renameSync(join(dir, "sim-state.json.tmp"), join(dir, "sim-state.json"));
+}
+
+/**
+ * What the site's config documents would hold in the simulation: the sim PKI's root, a revocation
+ * list signed by the sim revocation key (refreshed when a contract is revoked), account standing,
+ * and the time of the last cloud contact (never, when offline).
+ */
+class SimTrustStore {
+  private readonly revocationSeed = new SeededRandom(4242).bytes(32);
+  private readonly revoked = new Set<string>();
+  private signed: Uint8Array;
+  sessionsToday: (c: ContractId) => number = () => 0;
+
+  constructor(
+    private readonly rootDer: Uint8Array,
+    private readonly standings: ReadonlyMap<ContractId, "good" | "blocked">,
+    private readonly clock: VirtualClock,
+    private readonly offline: boolean,
+  ) {
+    this.signed = this.sign();
+  }
+
+  private sign(): Uint8Array {
+    const now = this.clock.now();
+    return signRevocationList({ issuedAtMs: now, nextUpdateMs: now + 86_400_000, revoked: this.revoked }, this.revocationSeed, nodeEd25519);
+  }
+
+  revoke(der: Uint8Array): void {
+    this.revoked.add(certificateFingerprint(der));
+    this.signed = this.sign();
+  }
+
+  trustAnchors() {
+    return [this.rootDer];
+  }
+  revocationList() {
+    return { signed: this.signed, key: nodeEd25519.publicKey(this.revocationSeed) };
+  }
+  standing(c: ContractId) {
+    return this.standings.get(c);
+  }
+  lastCloudContactMs() {
+    return this.offline ? 0 : this.clock.now();
+  }
+  regionFailed() {
+    return false;
+  }
 }
