@@ -12,6 +12,9 @@ import { AutomergeLedgerStore } from "./store/automergeLedgerStore.js";
 import { AutomergeSessionJournal } from "./store/automergeSessionJournal.js";
 import { SiteMetrics } from "./observability/siteMetrics.js";
 import type { MeterCertifier } from "./audit/meterProvisioning.js";
+import { sessionTokenBody, sessionTokenFrom, verifySessionToken } from "@chargemesh/shared-model/identity/sessionToken";
+import { nodeEd25519 } from "./crypto/nodeEd25519.js";
+import type { SessionId } from "@chargemesh/shared-model";
 
 export interface SiteControllerOptions {
   readonly config: SiteConfig;
@@ -28,6 +31,9 @@ export interface SiteControllerOptions {
 }
 
 /** The label under which the site's secure element keeps a plain meter's signing key. */
+/** The label of the site's Ed25519 key that signs session tokens. */
+export const SITE_TOKEN_KEY = "site:session-tokens";
+
 export const meterKeyLabel = (meterId: MeterId): string => `meter:${meterId}`;
 
 /**
@@ -45,7 +51,16 @@ export class SiteController {
     readonly orchestrator: SessionOrchestrator,
     readonly power: PowerCoordinator,
     readonly metrics: SiteMetrics,
+    /** The site's token keys by key ID (what the cloud gateway also receives). */
+    readonly tokenKeys: ReadonlyMap<string, Uint8Array>,
+    private readonly clock: Clock,
   ) {}
+
+  /** Verifies a car's or phone's session token offline; the session it may read, or why not. */
+  checkSessionToken(token: string): { ok: true; sessionId: SessionId } | { ok: false; code: string; message: string } {
+    const r = verifySessionToken(token, this.tokenKeys, this.clock.now(), nodeEd25519);
+    return r.ok ? { ok: true, sessionId: r.value.sessionId as SessionId } : { ok: false, ...r.error };
+  }
 
   static async start(opts: SiteControllerOptions): Promise<SiteController> {
     const { config, clock, secureElement } = opts;
@@ -60,13 +75,20 @@ export class SiteController {
         await site.addMeterCertificate(s.meterId, c.certificate, c.operatorKeyId, c.operatorPublicKey);
       }
     }
+    const tokenKey = (await secureElement.getKey(SITE_TOKEN_KEY)) ?? (await secureElement.generateKey(SITE_TOKEN_KEY, "ed25519"));
+    const tokenKeyId = `${config.siteId}#${tokenKey.epoch}`;
     const ledger = new LedgerWriter(ledgerStore, (meterId, bytes) => secureElement.sign(meterKeyLabel(meterId), bytes), clock);
     const metrics = new SiteMetrics({ site: config.siteId });
     ledger.onAppend((r) => metrics.ledgerRecords.inc({ kind: r.body.kind }));
     metrics.siteLimitW.set(config.gridLimitW);
     const power = opts.power(opts.hardware);
     const orchestrator = new SessionOrchestrator(
-      { siteId: config.siteId, clock, random: opts.random, authorizer: opts.authorizer, journal, ledger, power, checkpointIntervalMs: config.checkpointIntervalMs, log: opts.log },
+      { siteId: config.siteId, clock, random: opts.random, authorizer: opts.authorizer, journal, ledger, power, checkpointIntervalMs: config.checkpointIntervalMs,
+        issueToken: async (c) => {
+          const body = sessionTokenBody({ ...c, siteId: config.siteId, keyId: tokenKeyId });
+          return sessionTokenFrom(body, await secureElement.sign(SITE_TOKEN_KEY, body));
+        },
+        log: opts.log },
       opts.hardware,
     );
     metrics.observe(orchestrator);
@@ -84,7 +106,7 @@ export class SiteController {
         status: r.ok ? RecordStatus.ok : RecordStatus.meterFault | RecordStatus.estimated,
       });
     }
-    return new SiteController(config, site, ledgerStore, journal, ledger, orchestrator, power, metrics);
+    return new SiteController(config, site, ledgerStore, journal, ledger, orchestrator, power, metrics, new Map([[tokenKeyId, tokenKey.publicKey]]), clock);
   }
 
   /** One control step (meter reads, events, checkpoints, stops). */

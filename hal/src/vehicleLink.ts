@@ -35,5 +35,7 @@ export interface VehicleLink {
   onPlug(listener: (event: PlugEvent) => void): () => void;
   onUnplug(listener: () => void): () => void;
   plugged(): boolean;
+  /** Hands the car its short-lived session token (for its dashboard and the owner's phone). */
+  receiveSessionToken?(token: string): void;
   close(): Promise<void>;
 }

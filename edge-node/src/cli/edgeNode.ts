@@ -65,7 +65,6 @@ async function main(): Promise<number> {
     certifyMeter: localOperatorCertifier("local-operator", operatorSeed, nodeEd25519, clock),
     log,
     api: config.api,
-    checkSessionToken: null,
     currentPlan: () => power.currentPlan(),
     beforeTick: () => {
       for (const s of stalls) s.advanceTo(clock.now());

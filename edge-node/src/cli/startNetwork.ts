@@ -64,7 +64,7 @@ async function main(): Promise<number> {
       orchestrator: site.controller.orchestrator,
       journal: site.controller.journal,
       technicians: [{ id: "demo-technician" as never, tokenSha256: technicianTokenDigest(technicianToken) }],
-      checkSessionToken: null,
+      checkSessionToken: (t) => site.controller.checkSessionToken(t),
       currentPlan: () => site.power.currentPlan(),
       metrics: site.controller.metrics.registry,
     },

@@ -2,7 +2,7 @@ import type { VirtualClock } from "@chargemesh/shared-model";
 import { SiteController } from "../siteController.js";
 import type { SiteControllerOptions } from "../siteController.js";
 import { startLocalApi } from "../api/localApi.js";
-import type { LocalApi, SessionTokenCheck } from "../api/localApi.js";
+import type { LocalApi } from "../api/localApi.js";
 
 export interface RunningSite {
   readonly controller: SiteController;
@@ -14,7 +14,6 @@ export interface RunningSite {
 export interface RuntimeOptions extends SiteControllerOptions {
   /** Serve the local API (for the kiosk and cars); null to run headless. */
   readonly api: { readonly host: string; readonly port: number } | null;
-  readonly checkSessionToken: SessionTokenCheck | null;
   readonly currentPlan: () => unknown;
   /** Called before every tick: simulated hardware advances to the clock's present here. */
   readonly beforeTick?: () => void;
@@ -32,7 +31,7 @@ export async function runSiteRealTime(opts: RuntimeOptions): Promise<RunningSite
           orchestrator: controller.orchestrator,
           journal: controller.journal,
           technicians: opts.config.technicians,
-          checkSessionToken: opts.checkSessionToken,
+          checkSessionToken: (t) => controller.checkSessionToken(t),
           currentPlan: opts.currentPlan,
           metrics: controller.metrics.registry,
         },

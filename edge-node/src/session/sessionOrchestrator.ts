@@ -58,6 +58,10 @@ export interface OrchestratorDeps {
   readonly ledger: LedgerWriter;
   readonly power: PowerCoordinator;
   readonly checkpointIntervalMs: number;
+  /** Signs a session token for the car (site key in the secure element); absent: no tokens. */
+  readonly issueToken?: (claims: { sessionId: SessionId; contractId: ContractId; stallId: StallId; issuedAtMs: number; expiresAtMs: number }) => Promise<string>;
+  /** Token lifetime; tokens are refreshed after half of it while charging (default 10 min). */
+  readonly tokenTtlMs?: number;
   readonly log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
 }
 
@@ -67,6 +71,7 @@ interface ActiveSession {
   readonly caps: RiskCaps;
   readonly beginRegisterWh: number;
   lastCheckpointMs: number;
+  tokenIssuedAtMs: number;
 }
 
 interface StallRuntime {
@@ -140,7 +145,7 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
         });
       } else {
         if (entry.begin === null) await this.deps.journal.update(entry.sessionId, { state: "charging", begin });
-        rt.active = { sessionId: entry.sessionId, contractId: entry.contractId, caps: {}, beginRegisterWh: begin.registerWh, lastCheckpointMs: 0 };
+        rt.active = { sessionId: entry.sessionId, contractId: entry.contractId, caps: {}, beginRegisterWh: begin.registerWh, lastCheckpointMs: 0, tokenIssuedAtMs: 0 };
         await this.writeEnd(rt, "controller_restart", null, RecordStatus.recovered);
       }
       const after = this.deps.journal.get(entry.sessionId);
@@ -311,7 +316,8 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
       contractId: decision.contractId,
       begin: { meterId: rt.hw.config.meterId, seq: begin.body.seq, registerWh },
     });
-    rt.active = { sessionId, contractId: decision.contractId, caps: decision.caps, beginRegisterWh: registerWh, lastCheckpointMs: clock.now() };
+    rt.active = { sessionId, contractId: decision.contractId, caps: decision.caps, beginRegisterWh: registerWh, lastCheckpointMs: clock.now(), tokenIssuedAtMs: 0 };
+    await this.refreshToken(rt);
     rt.lastRegisterWh = registerWh;
     rt.phase = "charging";
     await rt.hw.stage.setContactor(true);
@@ -353,6 +359,7 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
       await this.stop(rt, "full", null);
       return true;
     }
+    if (now - active.tokenIssuedAtMs >= (this.deps.tokenTtlMs ?? 600_000) / 2) await this.refreshToken(rt);
     if (now - active.lastCheckpointMs >= this.deps.checkpointIntervalMs) {
       await this.deps.ledger.append({
         meterId: rt.hw.config.meterId,
@@ -365,6 +372,20 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
       active.lastCheckpointMs = now;
     }
     return false;
+  }
+
+  /** Issues (or refreshes) the session token and hands it to the car. A failure is logged, never fatal. */
+  private async refreshToken(rt: StallRuntime): Promise<void> {
+    const a = rt.active;
+    if (!a || !a.contractId || !this.deps.issueToken || !rt.hw.link.receiveSessionToken) return;
+    const now = this.deps.clock.now();
+    try {
+      const token = await this.deps.issueToken({ sessionId: a.sessionId, contractId: a.contractId, stallId: rt.hw.config.id, issuedAtMs: now, expiresAtMs: now + (this.deps.tokenTtlMs ?? 600_000) });
+      rt.hw.link.receiveSessionToken(token);
+      a.tokenIssuedAtMs = now;
+    } catch (e) {
+      this.deps.log?.warn({ sessionId: a.sessionId, err: String(e) }, "session token not issued");
+    }
   }
 
   private async stop(rt: StallRuntime, reason: StopReason, by: TechnicianId | null, extraStatus = 0): Promise<void> {

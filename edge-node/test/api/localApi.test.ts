@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import pino from "pino";
 import WebSocket from "ws";
 import { SeededRandom, VirtualClock, contractId, meterId } from "@chargemesh/shared-model";
-import type { SessionId } from "@chargemesh/shared-model";
 import { parseSiteConfig } from "../../src/config/siteConfig.js";
 import { SiteController } from "../../src/siteController.js";
 import { startLocalApi } from "../../src/api/localApi.js";
@@ -21,8 +20,6 @@ const clock = new VirtualClock();
 const stalls = [new FakeStall(meterId("m1"), clock), new FakeStall(meterId("m2"), clock)];
 let site: SiteController;
 let api: LocalApi;
-/** The test's stand-in for the session-token verifier: the token is "session:<id>". */
-const tokenFor = (id: SessionId) => `session:${id}`;
 
 beforeAll(async () => {
   const config = parseSiteConfig({
@@ -51,7 +48,7 @@ beforeAll(async () => {
       orchestrator: site.orchestrator,
       journal: site.journal,
       technicians: config.technicians,
-      checkSessionToken: (t) => (t.startsWith("session:") ? { ok: true, sessionId: t.slice(8) as SessionId } : { ok: false, code: "malformed", message: "not a token" }),
+      checkSessionToken: (t) => site.checkSessionToken(t),
       currentPlan: () => ({ setpoints: {} }),
       metrics: site.metrics.registry,
     },
@@ -84,20 +81,24 @@ describe("local API", () => {
     expect(site1.stalls[0]).toMatchObject({ stallId: "s1", phase: "charging" });
     expect(site1.stalls[0]!.sessionId).toBeUndefined();
     const sid = site.orchestrator.activeSessionOf(site.config.stalls[0]!.id)!;
+    const token = stalls[0]!.token!;
+    expect(token).toMatch(/^[\w-]+\.[\w-]+$/);
     expect((await get(`/api/sessions/${sid}`)).status).toBe(401);
-    expect((await get(`/api/sessions/${sid}`, tokenFor(sid))).status).toBe(200);
-    const other = await get(`/api/sessions/${sid}`, tokenFor("site-api:OTHERSESSION0001" as SessionId));
+    expect((await get(`/api/sessions/${sid}`, token)).status).toBe(200);
+    const forged = await get(`/api/sessions/${sid}`, token.slice(0, -4) + "AAAA");
+    expect(forged.status).toBe(401);
+    stalls[1]!.plug({ certificateChain: [new Uint8Array([1])] });
+    await tick(2);
+    const other = await get(`/api/sessions/${sid}`, stalls[1]!.token!);
     expect(other.status).toBe(403);
     expect(((await other.json()) as { error: { code: string } }).error.code).toBe("forbidden");
     expect((await get("/api/sessions", "alice-secret")).status).toBe(200);
     expect((await get("/api/sessions")).status).toBe(401);
   });
 
-  test("a session token's live feed carries only its own session", async () => {
-    stalls[1]!.plug({ certificateChain: [new Uint8Array([1])] });
-    await tick(2);
+  test("a session token's live feed carries only its own session; tokens are refreshed while charging", async () => {
     const sid = site.orchestrator.activeSessionOf(site.config.stalls[1]!.id)!;
-    const ws = new WebSocket(`${api.url.replace("http", "ws")}/live?token=${encodeURIComponent(tokenFor(sid))}`);
+    const ws = new WebSocket(`${api.url.replace("http", "ws")}/live?token=${encodeURIComponent(stalls[1]!.token!)}`);
     const frames: { type: string; sessionId?: string }[] = [];
     ws.on("message", (m) => frames.push(JSON.parse(String(m))));
     await new Promise((r) => ws.once("open", r));
@@ -107,6 +108,13 @@ describe("local API", () => {
     const telemetry = frames.filter((f) => f.type === "telemetry");
     expect(telemetry.length).toBeGreaterThanOrEqual(4);
     expect(new Set(telemetry.map((f) => f.sessionId))).toEqual(new Set([sid]));
+    const before = stalls[1]!.token;
+    await tick(301);
+    expect(stalls[1]!.token).not.toBe(before);
+    expect(site.checkSessionToken(stalls[1]!.token!)).toEqual({ ok: true, sessionId: sid });
+    expect(site.checkSessionToken(before!)).toEqual({ ok: true, sessionId: sid });
+    await tick(600);
+    expect(site.checkSessionToken(before!)).toMatchObject({ ok: false, code: "expired" });
   });
 
   test("technician actions need a credential, are validated, and are recorded with who did them", async () => {

@@ -12,6 +12,8 @@ export class FakeStall {
   registerMilliWh = 0;
   lastMs: number;
   faulty = false;
+  /** The latest session token the site handed to the car. */
+  token: string | null = null;
   plugged = false;
   full = false;
   private plugListeners: Array<(e: PlugEvent) => void> = [];
@@ -98,6 +100,7 @@ export class FakeStall {
       return () => (this.unplugListeners = this.unplugListeners.filter((x) => x !== l));
     },
     plugged: () => this.plugged,
+    receiveSessionToken: (t: string) => void (this.token = t),
     close: async () => {},
   };
 }

@@ -54,6 +54,9 @@ export class SimStall {
         return () => self.unplugListeners.delete(l);
       },
       plugged: () => self.car !== null,
+      receiveSessionToken(token) {
+        if (self.car) self.car.sessionToken = token;
+      },
       async close() {},
     };
   }

@@ -11,6 +11,8 @@ export const CONTRACT_KEY_LABEL = "contract";
  */
 export class SimVehicle {
   readonly battery: SimBattery;
+  /** The latest session token the site handed over. */
+  sessionToken: string | null = null;
 
   constructor(
     spec: BatterySpec,

@@ -44,13 +44,21 @@ function unb64url(s: string): Uint8Array | null {
 const big = (n: number): number | bigint => (n >= 2 ** 32 ? BigInt(n) : n);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isSafeInteger(v) ? v : typeof v === "bigint" && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : null);
 
-/** Issues a token signed with the site key (32-byte seed). Throws for an expiry not after issuance. */
-export function issueSessionToken(claims: SessionTokenClaims, siteSeed: Uint8Array, ed: Ed25519): string {
+/** The bytes a token's signature covers. Throws for an expiry not after issuance. */
+export function sessionTokenBody(claims: SessionTokenClaims): Uint8Array {
   if (claims.expiresAtMs <= claims.issuedAtMs) throw new ChargemeshError("invalid_input", "a token must expire after it is issued");
-  const body = new Uint8Array(
-    codec.encode([1, claims.sessionId, claims.contractId, claims.stallId, claims.siteId, big(claims.issuedAtMs), big(claims.expiresAtMs), claims.keyId]),
-  );
-  return `${b64url(body)}.${b64url(ed.sign(body, siteSeed))}`;
+  return new Uint8Array(codec.encode([1, claims.sessionId, claims.contractId, claims.stallId, claims.siteId, big(claims.issuedAtMs), big(claims.expiresAtMs), claims.keyId]));
+}
+
+/** Joins a body and its Ed25519 signature (made wherever the site key lives, e.g. a secure element). */
+export function sessionTokenFrom(body: Uint8Array, signature: Uint8Array): string {
+  return `${b64url(body)}.${b64url(signature)}`;
+}
+
+/** Issues a token signed with the site key given as a 32-byte seed (tests, tools). */
+export function issueSessionToken(claims: SessionTokenClaims, siteSeed: Uint8Array, ed: Ed25519): string {
+  const body = sessionTokenBody(claims);
+  return sessionTokenFrom(body, ed.sign(body, siteSeed));
 }
 
 /**
