@@ -1,10 +1,11 @@
+import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 
 /**
  * Issues X.509 certificates in the ISO 15118-2 profile with WebCrypto (runs in Node and browsers):
  * ECDSA P-256 with SHA-256, critical basicConstraints and keyUsage, path lengths on CAs, eMAID in the
  * contract leaf's subject CN. Used by the PKI tooling (cloud-peer), the simulators and the tests.
- * Requires `reflect-metadata` to be loaded first (a @peculiar/x509 requirement).
+ * Loads `reflect-metadata` first (a @peculiar/x509 requirement).
  */
 export const P256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 
