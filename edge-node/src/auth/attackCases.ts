@@ -10,6 +10,27 @@ import { nodeEd25519 } from "../crypto/nodeEd25519.js";
 import { CertificateAuthorizer } from "./certificateAuthorizer.js";
 import type { OfflinePolicy, TrustStore } from "./certificateAuthorizer.js";
 import type { AuthorizationRequest } from "./authorizer.js";
+import { createSyncNode, PeerRegistry, registeredPeersGater } from "@chargemesh/automerge-network-libp2p";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { multiaddr } from "@multiformats/multiaddr";
+
+/** An unregistered libp2p peer dials a cloud peer whose gater admits registered peers only. */
+async function unregisteredPeerOutcome(): Promise<string> {
+  const registry = new PeerRegistry();
+  const refused: string[] = [];
+  const cloud = await createSyncNode({ privateKey: await generateKeyPair("Ed25519"), listen: ["/ip4/127.0.0.1/tcp/0"], connectionGater: registeredPeersGater(registry, (p) => refused.push(p)) });
+  const stranger = await createSyncNode({ privateKey: await generateKeyPair("Ed25519") });
+  try {
+    await stranger.dial(multiaddr(cloud.getMultiaddrs()[0]!.toString())).catch(() => undefined);
+    for (let i = 0; i < 100 && !refused.includes(stranger.peerId.toString()); i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50));
+    const admitted = cloud.getConnections(stranger.peerId).length > 0;
+    return admitted ? "admitted" : refused.includes(stranger.peerId.toString()) ? "refused after Noise handshake" : "no connection";
+  } finally {
+    await stranger.stop();
+    await cloud.stop();
+  }
+}
 
 /** One attack (or control) and the outcome the site must give. */
 export interface AttackCase {
@@ -135,5 +156,6 @@ export async function buildAttackCases(): Promise<AttackCase[]> {
     { name: "expired session token", expected: "expired", run: async () => tokenOutcome(token(), NOW + 11 * 60_000) },
     { name: "session token for another session", expected: "wrong_session", run: async () => tokenOutcome(token(), NOW + 60_000, "site-a:OTHERSESSION0002") },
     { name: "garbage session token", expected: "malformed", run: async () => tokenOutcome("not-a-token") },
+    { name: "unregistered peer dials a cloud peer", expected: "refused after Noise handshake", run: unregisteredPeerOutcome },
   ];
 }

@@ -1,0 +1,209 @@
+import "./promiseWithResolversPolyfill.js";
+import { NetworkAdapter } from "@automerge/automerge-repo";
+import type { Message, PeerId, PeerMetadata } from "@automerge/automerge-repo";
+import type { Libp2p } from "libp2p";
+import type { Connection, Stream } from "@libp2p/interface";
+import { multiaddr } from "@multiformats/multiaddr";
+import { encodeFrame, FrameDecoder } from "./frameCodec.js";
+
+export const SYNC_PROTOCOL = "/chargemesh/automerge-sync/1.0.0";
+
+export interface Libp2pNetworkAdapterOptions {
+  readonly node: Libp2p;
+  /** Peers this node dials and keeps dialing (multiaddrs ending in /p2p/<id>): a site's cloud peers. */
+  readonly dial?: readonly string[];
+  /**
+   * "transport" (production): a peer's automerge ID must be the libp2p peer ID Noise authenticated.
+   * "declared": the ID declared in the join frame is bound to the authenticated connection for its
+   * lifetime (lets generic suites use names like "alice"); a different sender later is still refused.
+   */
+  readonly peerIdPolicy?: "transport" | "declared";
+  /** Largest frame accepted, bytes (default 16 MiB); a larger one resets the stream. */
+  readonly maxFrameBytes?: number;
+  /** Delay before redialing a lost or unreachable peer, ms (doubles to 30 s). Default 500. */
+  readonly redialMs?: number;
+  /** Longest wait for the dial targets before reporting ready anyway, ms (default 5 s). */
+  readonly readyTimeoutMs?: number;
+  /** Hears every protocol violation (forged sender, oversize frame, garbage): the peer is flagged. */
+  readonly onViolation?: (remoteLibp2pPeer: string, reason: string) => void;
+}
+
+interface Channel {
+  readonly stream: Stream;
+  readonly remote: string;
+  bound: PeerId | null;
+  readonly queue: Uint8Array[];
+  flushing: boolean;
+}
+
+/**
+ * automerge-repo's NetworkAdapter over libp2p streams (TCP or WebSockets, Noise, yamux). One stream
+ * per remote peer carries length-prefixed CBOR frames; the first frame is a join with the sender's
+ * automerge ID and metadata. automerge-repo trusts the sender IDs it is given, so this adapter binds
+ * each stream to the peer Noise authenticated and resets the stream on any frame whose sender or
+ * target does not match. Sending waits for drain when the stream signals backpressure.
+ */
+export class Libp2pNetworkAdapter extends NetworkAdapter {
+  private readonly channels = new Map<string, Channel>();
+  private readonly byPeerId = new Map<PeerId, Channel>();
+  private ready = false;
+  private stopped = false;
+  private readyResolve!: () => void;
+  private readonly readyPromise = new Promise<void>((r) => (this.readyResolve = r));
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(private readonly opts: Libp2pNetworkAdapterOptions) {
+    super();
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Resolves once connected and every configured dial target has joined (or after `readyTimeoutMs`),
+   *  so a Repo does not declare documents unavailable before its first peers could answer. */
+  whenReady(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    if ((this.opts.peerIdPolicy ?? "transport") === "transport" && peerId !== this.opts.node.peerId.toString()) {
+      throw new Error(`automerge peer ID ${peerId} must equal this node's libp2p peer ID ${this.opts.node.peerId.toString()}`);
+    }
+    this.peerId = peerId;
+    this.peerMetadata = peerMetadata ?? {};
+    this.stopped = false;
+    void this.opts.node.handle(SYNC_PROTOCOL, (stream: Stream, conn: Connection) => this.attach(stream, conn.remotePeer.toString()), { force: true });
+    const targets = this.opts.dial ?? [];
+    for (const target of targets) this.dialLoop(target, this.opts.redialMs ?? 500);
+    const pending = new Set(targets.map((t) => t.split("/p2p/").pop()!));
+    const done = () => {
+      if (this.ready) return;
+      this.ready = true;
+      this.off("peer-candidate", onPeer);
+      this.readyResolve();
+    };
+    const onPeer = () => {
+      for (const remote of [...pending]) if (this.channels.get(remote)?.bound) pending.delete(remote);
+      if (pending.size === 0) done();
+    };
+    if (pending.size === 0) done();
+    else {
+      this.on("peer-candidate", onPeer);
+      this.later(done, this.opts.readyTimeoutMs ?? 5_000);
+    }
+  }
+
+  send(message: Message): void {
+    const ch = this.byPeerId.get(message.targetId);
+    if (!ch) return;
+    this.enqueue(ch, encodeFrame(message));
+  }
+
+  disconnect(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    void this.opts.node.unhandle(SYNC_PROTOCOL).catch(() => {});
+    for (const ch of [...this.channels.values()]) this.drop(ch, null);
+    this.emit("close");
+  }
+
+  private dialLoop(target: string, delayMs: number): void {
+    if (this.stopped) return;
+    const remote = target.split("/p2p/").pop() ?? "";
+    if (this.channels.has(remote)) return;
+    this.opts.node.dialProtocol(multiaddr(target), SYNC_PROTOCOL).then(
+      (stream) => this.attach(stream, remote, target),
+      () => this.later(() => this.dialLoop(target, Math.min(delayMs * 2, 30_000)), delayMs),
+    );
+  }
+
+  private later(fn: () => void, ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private attach(stream: Stream, remote: string, redialTarget?: string): void {
+    if (this.stopped) return void stream.abort(new Error("adapter disconnected"));
+    const old = this.channels.get(remote);
+    if (old) this.drop(old, null);
+    const ch: Channel = { stream, remote, bound: null, queue: [], flushing: false };
+    this.channels.set(remote, ch);
+    const decoder = new FrameDecoder(this.opts.maxFrameBytes ?? 16 * 1024 * 1024);
+    stream.addEventListener("message", (evt) => {
+      const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
+      const r = decoder.push(data);
+      if (!r.ok) return this.violation(ch, r.error);
+      for (const frame of r.frames) if (!this.receive(ch, frame)) return;
+    });
+    stream.addEventListener("close", () => {
+      if (this.channels.get(remote) === ch) this.drop(ch, redialTarget ?? null);
+    });
+    this.enqueue(ch, encodeFrame({ type: "join", senderId: this.peerId, peerMetadata: this.peerMetadata ?? {} }));
+  }
+
+  /** Handles one frame; false when the stream was reset for a violation. */
+  private receive(ch: Channel, frame: unknown): boolean {
+    if (typeof frame !== "object" || frame === null) return this.violation(ch, "frame is not a map");
+    const f = frame as Record<string, unknown>;
+    if (typeof f.senderId !== "string" || typeof f.type !== "string") return this.violation(ch, "frame without sender or type");
+    const sender = f.senderId as PeerId;
+    if (f.type === "join") {
+      if (ch.bound !== null) return this.violation(ch, "second join on one stream");
+      if ((this.opts.peerIdPolicy ?? "transport") === "transport" && sender !== ch.remote) {
+        return this.violation(ch, `declared peer ID ${sender} is not the authenticated ${ch.remote}`);
+      }
+      const existing = this.byPeerId.get(sender);
+      if (existing && existing !== ch) this.drop(existing, null);
+      ch.bound = sender;
+      this.byPeerId.set(sender, ch);
+      this.emit("peer-candidate", { peerId: sender, peerMetadata: (f.peerMetadata as PeerMetadata) ?? {} });
+      return true;
+    }
+    if (ch.bound === null) return this.violation(ch, "message before join");
+    if (sender !== ch.bound) return this.violation(ch, `message claims sender ${sender} on the stream of ${ch.bound}`);
+    if (f.targetId !== this.peerId) return this.violation(ch, `message for ${String(f.targetId)}, not this peer`);
+    this.emit("message", frame as Message);
+    return true;
+  }
+
+  private violation(ch: Channel, reason: string): false {
+    this.opts.onViolation?.(ch.remote, reason);
+    ch.stream.abort(new Error(`protocol violation: ${reason}`));
+    this.drop(ch, null);
+    return false;
+  }
+
+  private drop(ch: Channel, redialTarget: string | null): void {
+    if (this.channels.get(ch.remote) === ch) this.channels.delete(ch.remote);
+    if (ch.bound !== null && this.byPeerId.get(ch.bound) === ch) {
+      this.byPeerId.delete(ch.bound);
+      this.emit("peer-disconnected", { peerId: ch.bound });
+    }
+    if (ch.stream.status === "open") ch.stream.abort(new Error("channel dropped"));
+    if (redialTarget && !this.stopped) this.later(() => this.dialLoop(redialTarget, this.opts.redialMs ?? 500), this.opts.redialMs ?? 500);
+  }
+
+  private enqueue(ch: Channel, frame: Uint8Array): void {
+    ch.queue.push(frame);
+    if (!ch.flushing) void this.flush(ch);
+  }
+
+  /** Writes queued frames, waiting for drain whenever the stream reports a full buffer. */
+  private async flush(ch: Channel): Promise<void> {
+    ch.flushing = true;
+    try {
+      while (ch.queue.length > 0 && ch.stream.status === "open") {
+        if (!ch.stream.send(ch.queue.shift()!)) await ch.stream.onDrain();
+      }
+    } catch {
+      this.drop(ch, null);
+    } finally {
+      ch.flushing = false;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import "./promiseWithResolversPolyfill.js";
+import { createLibp2p } from "libp2p";
+import type { Libp2p } from "libp2p";
+import { tcp } from "@libp2p/tcp";
+import { webSockets } from "@libp2p/websockets";
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import type { ConnectionGater, PrivateKey } from "@libp2p/interface";
+
+export interface SyncNodeOptions {
+  /** The node's Ed25519 identity (kept by the node across restarts: its peer ID is its registry entry). */
+  readonly privateKey: PrivateKey;
+  /** Multiaddrs to listen on, e.g. `/ip4/127.0.0.1/tcp/0` or `/ip4/0.0.0.0/tcp/4002/ws`; none for a site behind NAT. */
+  readonly listen?: readonly string[];
+  readonly connectionGater?: ConnectionGater;
+}
+
+/** A libp2p node for sync: TCP and WebSockets, Noise (mutually authenticated Ed25519 identities), yamux. */
+export function createSyncNode(opts: SyncNodeOptions): Promise<Libp2p> {
+  return createLibp2p({
+    privateKey: opts.privateKey,
+    addresses: { listen: [...(opts.listen ?? [])] },
+    transports: [tcp(), webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(opts.connectionGater ? { connectionGater: opts.connectionGater } : {}),
+  });
+}
