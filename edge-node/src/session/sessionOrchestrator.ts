@@ -259,7 +259,12 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
   private async startSession(rt: StallRuntime, plug: PlugEvent): Promise<boolean> {
     const { clock, random, journal, authorizer } = this.deps;
     const now = clock.now();
-    const sessionId = newSessionId(this.deps.siteId, now, (n) => random.bytes(n));
+    // IDs are unique without coordination; a collision (a random source that repeated) gets a new ID.
+    let sessionId = newSessionId(this.deps.siteId, now, (n) => random.bytes(n));
+    for (let i = 0; journal.get(sessionId) !== null; i++) {
+      if (i >= 8) throw new Error("session IDs keep colliding: the random source repeats");
+      sessionId = newSessionId(this.deps.siteId, now + i + 1, (n) => random.bytes(n));
+    }
     const base: SessionEntry = {
       sessionId,
       stallId: rt.hw.config.id,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { SeededRandom, VirtualClock } from "@chargemesh/shared-model";
+import { SeededRandom, VirtualClock, cryptoRandom } from "@chargemesh/shared-model";
 import type { ContractId } from "@chargemesh/shared-model";
 import { SimStall } from "@chargemesh/hal/sim/simStall";
 import { SimVehicle } from "@chargemesh/hal/sim/simVehicle";
@@ -103,7 +103,6 @@ export class SimulatedSite {
     const stalls = config.stalls.map((s) => new SimStall({ meterId: s.meterId, maxW: s.maxW, minW: s.minW, reactionDelayMs: 800, startRegisterWh: state.registers[s.meterId] ?? 0 }, clock));
     const pki = await issueSimContracts(Math.max(4, Math.ceil(opts.vehicles / 3)), opts.startMs);
     const contracts = pki.contracts;
-    const rnd = new SeededRandom(opts.seed + 7);
     const standing = new Map<ContractId, "good" | "blocked">(contracts.map((c, i) => [c.contractId, opts.blockEvery && i % opts.blockEvery === opts.blockEvery - 1 ? "blocked" : "good"]));
     const trust = new SimTrustStore(pki.rootDer, standing, clock, opts.offline);
     let controllerRef: SiteController | null = null;
@@ -112,7 +111,8 @@ export class SimulatedSite {
     const controller = await SiteController.start({
       config,
       clock,
-      random: rnd,
+      // Session IDs and challenges must never repeat, also across a restart: real randomness even in simulation.
+      random: cryptoRandom,
       hardware: config.stalls.map((c, i) => ({ config: c, meter: stalls[i]!.meter, stage: stalls[i]!.stage, link: stalls[i]!.link })),
       authorizer: new CertificateAuthorizer(trust, {
         offlineAfterMs: config.offlinePolicy.offlineAfterMs,

@@ -153,6 +153,31 @@ describe("session orchestrator", () => {
     await second.stop();
   });
 
+  test("a random source that repeats after a restart never merges two sessions under one ID", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cm-orch-"));
+    dirs.push(dir);
+    const clock = new VirtualClock();
+    const se = new TestSecureElement();
+    const stall = new FakeStall(meterId("m1"), clock);
+    const first = await makeSite(dir, clock, se, [stall]);
+    const t0 = clock.now();
+    stall.plug({ certificateChain: [new Uint8Array([1])] });
+    await run(first, clock, 5);
+    await first.orchestrator.close();
+    await first.site.close();
+    // Same seed, same instant: the generator proposes the same session ID again.
+    const replay = new VirtualClock(t0);
+    const stall2 = new FakeStall(meterId("m1"), replay);
+    const second = await makeSite(dir, replay, se, [stall2]);
+    stall2.plug({ certificateChain: [new Uint8Array([1])] });
+    await run(second, replay, 5);
+    const ids = second.journal.recent(10).map((s) => s.sessionId);
+    expect(new Set(ids).size).toBe(2);
+    const begins = chain(second, "m1").filter((r) => r.kind === "begin").map((r) => r.sessionId);
+    expect(new Set(begins).size).toBe(begins.length);
+    await second.stop();
+  });
+
   test("a technician stop and out-of-service are recorded with who did them", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cm-orch-"));
     dirs.push(dir);
