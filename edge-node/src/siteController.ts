@@ -1,4 +1,7 @@
 import type { Logger } from "pino";
+import type { Libp2p } from "libp2p";
+import type { PeerId } from "@automerge/automerge-repo";
+import { Libp2pNetworkAdapter } from "@chargemesh/automerge-network-libp2p";
 import type { Clock, MeterId, RandomSource } from "@chargemesh/shared-model";
 import { RecordStatus } from "@chargemesh/shared-model";
 import type { SecureElement } from "@chargemesh/hal";
@@ -28,6 +31,8 @@ export interface SiteControllerOptions {
   /** Certifies a newly generated meter key (once per key epoch). */
   readonly certifyMeter: MeterCertifier;
   readonly log: Logger;
+  /** Sync with cloud peers: this site's libp2p node and the cloud peers it dials (absent: offline). */
+  readonly sync?: { readonly node: Libp2p; readonly dial: readonly string[] };
 }
 
 /** The label under which the site's secure element keeps a plain meter's signing key. */
@@ -64,7 +69,8 @@ export class SiteController {
 
   static async start(opts: SiteControllerOptions): Promise<SiteController> {
     const { config, clock, secureElement } = opts;
-    const site = await SiteRepo.open(config.siteId, config.dataDir);
+    const network = opts.sync ? [new Libp2pNetworkAdapter({ node: opts.sync.node, dial: opts.sync.dial })] : [];
+    const site = await SiteRepo.open(config.siteId, config.dataDir, network, opts.sync ? (opts.sync.node.peerId.toString() as PeerId) : undefined);
     const ledgerStore = await AutomergeLedgerStore.open(site, clock);
     const journal = await AutomergeSessionJournal.open(site, config.siteId);
     for (const s of config.stalls) {

@@ -9,6 +9,7 @@ import { SimSecureElement } from "@chargemesh/hal/sim/simSecureElement";
 import { parseSiteConfig } from "../config/siteConfig.js";
 import type { SiteConfig } from "../config/siteConfig.js";
 import { SiteController } from "../siteController.js";
+import type { SiteControllerOptions } from "../siteController.js";
 import { CertificateAuthorizer } from "../auth/certificateAuthorizer.js";
 import { certificateFingerprint, signRevocationList } from "@chargemesh/shared-model/identity/revocationList";
 import { PowerManager } from "../power/powerManager.js";
@@ -37,6 +38,8 @@ export interface SimulatedSiteOptions {
   readonly log: Logger;
   /** Per simulated step (1 s): lets a caller pace the run to the wall clock or stop it. */
   readonly onStep?: (nowMs: number) => void | Promise<void>;
+  /** Sync the site's documents with cloud peers over libp2p. */
+  readonly sync?: SiteControllerOptions["sync"];
 }
 
 export interface SimulationSummary {
@@ -132,6 +135,7 @@ export class SimulatedSite {
         })),
       certifyMeter: localOperatorCertifier("sim-operator", new SeededRandom(opts.seed + 11).bytes(32), nodeEd25519, clock),
       log: opts.log,
+      ...(opts.sync ? { sync: opts.sync } : {}),
     });
     controllerRef = controller;
     for (const [i, s] of stalls.entries()) s.meter.ensureAtLeast(controller.ledger.lastRegisterWh(config.stalls[i]!.meterId));

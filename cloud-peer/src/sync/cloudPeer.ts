@@ -1,0 +1,103 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Repo } from "@automerge/automerge-repo";
+import type { AutomergeUrl, DocHandle, PeerId } from "@automerge/automerge-repo";
+import type { Libp2p } from "libp2p";
+import type { PrivateKey } from "@libp2p/interface";
+import { SqliteStorageAdapter } from "@chargemesh/automerge-storage-sqlite";
+import { Libp2pNetworkAdapter, PeerRegistry, createSyncNode, registeredPeersGater } from "@chargemesh/automerge-network-libp2p";
+import type { Clock } from "@chargemesh/shared-model";
+import type { SiteRoot } from "@chargemesh/shared-model/documents/documentSchemas";
+
+export interface SiteSyncState {
+  readonly siteId: string;
+  readonly peerId: string;
+  readonly connected: boolean;
+  readonly lastContactMs: number | null;
+  /** Documents the site's root indexes that this peer does not hold yet. */
+  readonly documentsBehind: number;
+}
+
+export interface CloudPeerOptions {
+  readonly dataDir: string;
+  readonly privateKey: PrivateKey;
+  readonly listen: readonly string[];
+  readonly clock: Clock;
+  /** Other cloud peers (other regions) to dial. */
+  readonly peers?: readonly string[];
+  readonly onRefused?: (peerId: string, why: string) => void;
+}
+
+/**
+ * A cloud peer: holds every document of the sites registered with it (automerge-repo on SQLite,
+ * synced over libp2p), admits only registered peers, and reports each site's sync state. It never
+ * writes a site's documents; what it derives from them (billing) lives in its own documents.
+ */
+export class CloudPeer {
+  private readonly sites = new Map<string, { peerId: string; rootUrl: AutomergeUrl; lastContactMs: number | null }>();
+
+  private constructor(
+    readonly registry: PeerRegistry,
+    readonly node: Libp2p,
+    readonly repo: Repo,
+    private readonly storage: SqliteStorageAdapter,
+    private readonly clock: Clock,
+  ) {}
+
+  static async start(opts: CloudPeerOptions): Promise<CloudPeer> {
+    mkdirSync(opts.dataDir, { recursive: true });
+    const registry = new PeerRegistry();
+    const node = await createSyncNode({ privateKey: opts.privateKey, listen: opts.listen, connectionGater: registeredPeersGater(registry, (p) => opts.onRefused?.(p, "unregistered peer")) });
+    const storage = new SqliteStorageAdapter(join(opts.dataDir, "cloud.sqlite"));
+    const network = new Libp2pNetworkAdapter({ node, dial: opts.peers ?? [], onViolation: (p, why) => opts.onRefused?.(p, why) });
+    // Share with registered peers only; what each may receive is narrowed by the share policy below.
+    const repo = new Repo({ storage, network: [network], peerId: node.peerId.toString() as PeerId, sharePolicy: async (peer) => registry.lookup(peer) !== undefined });
+    const peer = new CloudPeer(registry, node, repo, storage, opts.clock);
+    repo.networkSubsystem.on("peer", ({ peerId }) => peer.touch(peerId));
+    repo.networkSubsystem.on("message", (m) => peer.touch(m.senderId));
+    return peer;
+  }
+
+  /** Registers a site: its libp2p peer ID and its root document URL (both from the registry). */
+  registerSite(siteId: string, peerId: string, rootUrl: string): void {
+    this.registry.register(peerId, "site", siteId);
+    this.sites.set(siteId, { peerId, rootUrl: rootUrl as AutomergeUrl, lastContactMs: null });
+  }
+
+  /** Registers another cloud peer (another region). */
+  registerCloudPeer(name: string, peerId: string): void {
+    this.registry.register(peerId, "cloud", name);
+  }
+
+  private touch(peerId: string): void {
+    for (const s of this.sites.values()) if (s.peerId === peerId) s.lastContactMs = this.clock.now();
+  }
+
+  /** The site's root document and every document it indexes, as held here (fetched if missing). */
+  async siteDocuments(siteId: string): Promise<{ root: DocHandle<SiteRoot>; documents: DocHandle<unknown>[] }> {
+    const site = this.sites.get(siteId);
+    if (!site) throw new Error(`unknown site ${siteId}`);
+    const root = await this.repo.find<SiteRoot>(site.rootUrl);
+    const urls = [...Object.values(root.doc().journals), ...Object.values(root.doc().segments)];
+    const documents = await Promise.all(urls.map((u) => this.repo.find<unknown>(u as AutomergeUrl)));
+    return { root, documents };
+  }
+
+  /** Each registered site's connection, last contact and how many of its documents are not here yet. */
+  syncState(): SiteSyncState[] {
+    const connected = new Set<string>(this.repo.peers);
+    return [...this.sites].map(([siteId, s]) => {
+      const root = this.repo.handles[s.rootUrl.replace("automerge:", "") as never] as DocHandle<SiteRoot> | undefined;
+      const indexed = root?.isReady() ? [...Object.values(root.doc().journals), ...Object.values(root.doc().segments)] : [];
+      const held = indexed.filter((u) => (this.repo.handles[u.replace("automerge:", "") as never] as DocHandle<unknown> | undefined)?.isReady()).length;
+      return { siteId, peerId: s.peerId, connected: connected.has(s.peerId), lastContactMs: s.lastContactMs, documentsBehind: root?.isReady() ? indexed.length - held : 1 };
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.repo.flush();
+    await this.repo.shutdown();
+    await this.node.stop();
+    this.storage.close();
+  }
+}
