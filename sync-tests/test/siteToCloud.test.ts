@@ -75,6 +75,14 @@ test("a site's documents reach a registered cloud peer over libp2p; the cloud ve
     const report = verifyChains({ certificates: Object.values(root.doc().meterCertificates).flat(), operatorKeys: new Map(Object.entries(root.doc().operatorKeys)), records }, nobleEd25519);
     expect(report.findings).toEqual([]);
     expect(report.sessions.filter((s) => s.complete).reduce((a, s) => a + s.energyWh, 0)).toBe(summary.energyWh);
+    // Share policy: the site may receive its own documents, another site none of them, a stranger nothing.
+    cloud.registerSite("other-site", "12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1", "automerge:4x4x4x4x4x4x4x4x4x4x4x4x4x4x4");
+    cloud.registerCloudPeer("region-b", "12D3KooWRegionBRegionBRegionBRegionBRegionB1");
+    const docId = documents[0]!.documentId;
+    expect(cloud.mayShare(siteNode.peerId.toString(), docId)).toBe(true);
+    expect(cloud.mayShare("12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1", docId)).toBe(false);
+    expect(cloud.mayShare("12D3KooWRegionBRegionBRegionBRegionBRegionB1", docId)).toBe(true);
+    expect(cloud.mayShare("12D3KooWStrangerStrangerStrangerStrangerStran", docId)).toBe(false);
   } finally {
     await site.stop();
     await siteNode.stop();

@@ -50,12 +50,37 @@ export class CloudPeer {
     const node = await createSyncNode({ privateKey: opts.privateKey, listen: opts.listen, connectionGater: registeredPeersGater(registry, (p) => opts.onRefused?.(p, "unregistered peer")) });
     const storage = new SqliteStorageAdapter(join(opts.dataDir, "cloud.sqlite"));
     const network = new Libp2pNetworkAdapter({ node, dial: opts.peers ?? [], onViolation: (p, why) => opts.onRefused?.(p, why) });
-    // Share with registered peers only; what each may receive is narrowed by the share policy below.
-    const repo = new Repo({ storage, network: [network], peerId: node.peerId.toString() as PeerId, sharePolicy: async (peer) => registry.lookup(peer) !== undefined });
-    const peer = new CloudPeer(registry, node, repo, storage, opts.clock);
+    let peer: CloudPeer | null = null;
+    const repo = new Repo({ storage, network: [network], peerId: node.peerId.toString() as PeerId, sharePolicy: async (p, doc) => peer?.mayShare(p, doc) ?? false });
+    peer = new CloudPeer(registry, node, repo, storage, opts.clock);
     repo.networkSubsystem.on("peer", ({ peerId }) => peer.touch(peerId));
     repo.networkSubsystem.on("message", (m) => peer.touch(m.senderId));
     return peer;
+  }
+
+  /**
+   * The share policy: other cloud peers hold everything; a site receives only the documents its own
+   * root indexes (and, once they exist, the config documents addressed to it); unknown peers nothing.
+   */
+  mayShare(peerId: string, documentId?: string): boolean {
+    const who = this.registry.lookup(peerId);
+    if (!who) return false;
+    if (who.role === "cloud") return true;
+    if (documentId === undefined) return false;
+    return this.ownerOf(documentId) === who.name;
+  }
+
+  /** The site whose root document indexes `documentId`, if any. */
+  ownerOf(documentId: string): string | null {
+    const id = documentId.replace("automerge:", "");
+    for (const [siteId, s] of this.sites) {
+      if (s.rootUrl.replace("automerge:", "") === id) return siteId;
+      const root = this.repo.handles[s.rootUrl.replace("automerge:", "") as never] as DocHandle<SiteRoot> | undefined;
+      if (!root?.isReady()) continue;
+      const d = root.doc();
+      for (const u of [...Object.values(d.journals), ...Object.values(d.segments)]) if (u.replace("automerge:", "") === id) return siteId;
+    }
+    return null;
   }
 
   /** Registers a site: its libp2p peer ID and its root document URL (both from the registry). */
