@@ -1,5 +1,8 @@
-import { test, expect } from "vitest";
-test("workspace loads", async () => {
+import { expect, test } from "vitest";
+
+test("the shared-model barrel loads and exposes the core API", async () => {
   const m = await import("@chargemesh/shared-model");
-  expect(typeof m).toBe("object");
+  for (const name of ["decodeSignedRecord", "verifyChains", "verifyAuditBundle", "allocatePower", "joinSessionFacts", "verifySessionToken", "newSessionId"]) {
+    expect(typeof (m as Record<string, unknown>)[name], name).toBe("function");
+  }
 });

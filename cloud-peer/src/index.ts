@@ -1,0 +1,2 @@
+export * from "./sync/cloudPeer.js";
+export * from "./http/cloudApi.js";
