@@ -10,6 +10,9 @@ import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/auto
 export class SqliteStorageAdapter implements StorageAdapterInterface {
   private readonly db: Database.Database;
   private readonly ownsDb: boolean;
+  private closed = false;
+  /** Writes that arrived after close() (automerge-repo's save throttle can fire after a flush). */
+  lateWritesDiscarded = 0;
   private readonly stmts: {
     load: Database.Statement<[Buffer], { data: Buffer }>;
     save: Database.Statement<[Buffer, Buffer]>;
@@ -35,28 +38,38 @@ export class SqliteStorageAdapter implements StorageAdapterInterface {
   }
 
   async load(key: StorageKey): Promise<Uint8Array | undefined> {
+    if (this.closed) return undefined;
     const row = this.stmts.load.get(encodeKey(key));
     return row ? new Uint8Array(row.data) : undefined;
   }
 
   async save(key: StorageKey, data: Uint8Array): Promise<void> {
+    if (this.closed) return void this.lateWritesDiscarded++;
     this.stmts.save.run(encodeKey(key), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 
   async remove(key: StorageKey): Promise<void> {
+    if (this.closed) return void this.lateWritesDiscarded++;
     this.stmts.remove.run(encodeKey(key));
   }
 
   async loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
+    if (this.closed) return [];
     return this.stmts.range.all(...prefixRange(keyPrefix)).map((row) => ({ key: decodeKey(row.key), data: new Uint8Array(row.data) }));
   }
 
   async removeRange(keyPrefix: StorageKey): Promise<void> {
+    if (this.closed) return void this.lateWritesDiscarded++;
     this.stmts.removeRange.run(...prefixRange(keyPrefix));
   }
 
-  /** Closes the database if this adapter opened it. Idempotent. */
+  /**
+   * Closes the database if this adapter opened it. Idempotent. The owner flushes its Repo first;
+   * a write automerge-repo's save throttle sends afterwards (the same data again) is discarded and
+   * counted, never an unhandled error.
+   */
   close(): void {
+    this.closed = true;
     if (this.ownsDb && this.db.open) this.db.close();
   }
 }
