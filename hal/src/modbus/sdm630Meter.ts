@@ -68,8 +68,11 @@ export class Sdm630Meter implements Meter {
     }
     client.setID(this.opts.unitId);
     client.setTimeout(this.opts.timeoutMs);
-    // A vanished device raises errors on the port; they are answered by reconnecting on the next read.
-    (client as unknown as { _port?: { on?: (ev: string, fn: () => void) => void } })._port?.on?.("error", () => {});
+    // A vanished device makes the client emit "error" (EIO on the pty): never a crash; the next read
+    // finds the port closed and reconnects.
+    (client as unknown as NodeJS.EventEmitter).on("error", () => {
+      if (this.client === client) void this.drop();
+    });
     this.client = client;
     return { ok: true, value: client };
   }

@@ -1,0 +1,86 @@
+/**
+ * bench:sync: a busy 50-stall site runs 24 simulated hours with no cloud, then reconnects to a cloud
+ * peer over TCP (through a byte-counting proxy). Prints the time to converge (identical heads for every
+ * site document) and the bytes sent against the raw bytes of the signed records they carry.
+ * Baseline in the same run: the raw record bytes (what a perfect transfer would cost).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import * as A from "@automerge/automerge";
+import type { AutomergeUrl } from "@automerge/automerge-repo";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { systemClock } from "@chargemesh/shared-model";
+import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
+import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
+import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
+import { TcpProxy } from "../sync-tests/src/tcpProxy.js";
+
+const STALLS = Number(process.env.BENCH_SYNC_STALLS ?? 50);
+const VEHICLES = Number(process.env.BENCH_SYNC_VEHICLES ?? 500);
+const dir = mkdtempSync(join(tmpdir(), "cm-bench-sync-"));
+const cloud = await CloudPeer.start({ dataDir: join(dir, "cloud"), privateKey: await generateKeyPair("Ed25519"), listen: ["/ip4/127.0.0.1/tcp/0"], clock: systemClock });
+const cloudPort = Number(cloud.node.getMultiaddrs()[0]!.toString().split("/tcp/")[1]!.split("/")[0]);
+const proxy = await TcpProxy.start("127.0.0.1", () => cloudPort);
+proxy.cut(); // offline for the whole simulated day
+const node = await createSyncNode({ privateKey: await generateKeyPair("Ed25519") });
+const site = await SimulatedSite.create({
+  siteId: "busy-site",
+  dataDir: join(dir, "site"),
+  stalls: STALLS,
+  vehicles: VEHICLES,
+  seed: 50,
+  offline: true,
+  startMs: Date.UTC(2026, 5, 1, 0),
+  windowMs: 22 * 3_600_000,
+  log: pino({ level: "silent" }),
+  sync: { node, dial: [`/ip4/127.0.0.1/tcp/${proxy.port}/p2p/${cloud.node.peerId.toString()}`] },
+});
+cloud.registerSite("busy-site", node.peerId.toString(), site.controller.site.root.url);
+const t0 = performance.now();
+const summary = await site.run();
+const simWallMs = performance.now() - t0;
+const root = site.controller.site.root.doc();
+const urls = [site.controller.site.root.url, ...Object.values(root.journals), ...Object.values(root.segments)] as AutomergeUrl[];
+let rawRecordBytes = 0;
+let records = 0;
+for (const m of site.controller.ledgerStore.meters()) for (const r of site.controller.ledgerStore.records(m)) {
+  rawRecordBytes += r.length;
+  records++;
+}
+const bytesBefore = proxy.bytes;
+proxy.restore();
+const t1 = performance.now();
+let connectedAt: number | null = null;
+for (;;) {
+  if (connectedAt === null && cloud.syncState()[0]!.connected) connectedAt = performance.now();
+  let same = true;
+  for (const url of urls) {
+    const local = A.getHeads((await site.controller.site.repo.find(url)).doc() as A.Doc<unknown>).sort().join();
+    const remote = await cloud.repo.find(url).catch(() => null);
+    if (!remote || A.getHeads(remote.doc() as A.Doc<unknown>).sort().join() !== local) {
+      same = false;
+      break;
+    }
+  }
+  if (same) break;
+  if (performance.now() - t1 > 600_000) throw new Error("did not converge within 10 minutes");
+  await new Promise((r) => setTimeout(r, 100));
+}
+const convergeMs = performance.now() - t1;
+const sent = proxy.bytes - bytesBefore;
+console.log(`bench:sync: ${STALLS} stalls, ${summary.sessions.completed} sessions, ${records} signed records in ${urls.length} documents, 24 h offline (simulated in ${(simWallMs / 1000).toFixed(1)} s)\n`);
+console.log("| measure | value |");
+console.log("|---|---:|");
+console.log(`| link restored to converged (includes the site's redial backoff) | ${(convergeMs / 1000).toFixed(2)} s |`);
+console.log(`| connected to converged | ${((performance.now() - (connectedAt ?? t1)) / 1000).toFixed(2)} s |`);
+console.log(`| bytes over the wire (both directions) | ${sent.toLocaleString("en-US")} |`);
+console.log(`| raw signed record bytes (baseline) | ${rawRecordBytes.toLocaleString("en-US")} |`);
+console.log(`| ratio wire / raw records | ${(sent / rawRecordBytes).toFixed(2)}x |`);
+await site.stop();
+await node.stop();
+await proxy.close();
+await cloud.stop();
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
