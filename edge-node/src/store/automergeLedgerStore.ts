@@ -2,17 +2,14 @@ import type { DocHandle } from "@automerge/automerge-repo";
 import type { Clock, MeterId, SessionId } from "@chargemesh/shared-model";
 import { ChargemeshError, ledgerKey } from "@chargemesh/shared-model";
 import { decodeSignedRecord } from "@chargemesh/shared-model/ledger/signedRecord";
+import { appendRecord } from "@chargemesh/shared-model/documents/ledgerSegmentRules";
+import type { LedgerSegment } from "@chargemesh/shared-model/documents/documentSchemas";
 import type { LedgerStore } from "../ledger/ledgerStore.js";
 import type { SiteRepo } from "./siteRepo.js";
 import { utcDay } from "./utcDay.js";
 
-/** A ledger segment: one meter's signed records of one UTC day, as binary values keyed `meter/seq`. */
-export interface LedgerSegmentDoc {
-  schemaVersion: number;
-  meterId: string;
-  day: string;
-  records: Record<string, Uint8Array>;
-}
+/** A ledger segment: one meter's signed records of one UTC day (schema and rules in shared-model). */
+export type LedgerSegmentDoc = LedgerSegment;
 
 /**
  * LedgerStore on the site's ledger segment documents (one per meter per day). Records are never
@@ -53,9 +50,12 @@ export class AutomergeLedgerStore implements LedgerStore {
       day,
       records: {},
     }));
+    let refused: string | null = null;
     handle.change((d) => {
-      d.records[ledgerKey(meterId, seq)] = shipped;
+      const r = appendRecord(d, ledgerKey(meterId, seq), shipped);
+      if (!r.ok) refused = r.error.message;
     });
+    if (refused) throw new ChargemeshError("conflict", refused);
     await this.site.flush([handle.documentId]);
     this.index(meterId).set(seq, shipped);
   }
