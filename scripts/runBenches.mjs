@@ -22,7 +22,9 @@ for (const name of scripts) {
     continue;
   }
   if (!record) continue;
-  const section = `## ${name}\n\nCommand: \`npm run ${name}\` on ${new Date().toISOString().slice(0, 10)}; machine: ${machine}.\n\n${r.stdout.trim()}\n`;
+  // Markdown tables stay as they are; any other output is kept verbatim in a text block.
+  const body = r.stdout.includes("|---") ? r.stdout.trim() : "```text\n" + r.stdout.trim() + "\n```";
+  const section = `## ${name}\n\nCommand: \`npm run ${name}\` on ${new Date().toISOString().slice(0, 10)}; machine: ${machine}.\n\n${body}\n`;
   const re = new RegExp(`## ${name.replace(/[:]/g, "\\:")}\\n[\\s\\S]*?(?=\\n## |$)`);
   doc = re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}`;
 }
