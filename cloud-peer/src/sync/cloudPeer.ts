@@ -7,7 +7,7 @@ import type { PrivateKey } from "@libp2p/interface";
 import { SqliteStorageAdapter } from "@chargemesh/automerge-storage-sqlite";
 import { Libp2pNetworkAdapter, PeerRegistry, createSyncNode, registeredPeersGater } from "@chargemesh/automerge-network-libp2p";
 import type { Clock } from "@chargemesh/shared-model";
-import type { SiteRoot } from "@chargemesh/shared-model/documents/documentSchemas";
+import type { ConfigDocument, SiteRoot } from "@chargemesh/shared-model/documents/documentSchemas";
 
 export interface SiteSyncState {
   readonly siteId: string;
@@ -35,6 +35,7 @@ export interface CloudPeerOptions {
  */
 export class CloudPeer {
   private readonly sites = new Map<string, { peerId: string; rootUrl: AutomergeUrl; lastContactMs: number | null }>();
+  private readonly configs = new Map<string, DocHandle<ConfigDocument>>();
 
   private constructor(
     readonly registry: PeerRegistry,
@@ -70,9 +71,39 @@ export class CloudPeer {
     return this.ownerOf(documentId) === who.name;
   }
 
-  /** The site whose root document indexes `documentId`, if any. */
+  /**
+   * Writes the config document addressed to a site (trust anchors, revocation list, account standing,
+   * offline policy, limits) and bumps its version; creates it on first use. Returns its URL, which the
+   * site learns at provisioning. Only the cloud writes it; only that site (and other clouds) receive it.
+   */
+  publishConfig(siteId: string, update: (doc: ConfigDocument) => void): string {
+    let handle = this.configs.get(siteId);
+    if (!handle) {
+      handle = this.repo.create<ConfigDocument>({
+        schemaVersion: 1,
+        version: 0,
+        issuedAtMs: this.clock.now(),
+        tariffs: [],
+        trustAnchors: [],
+        revocationList: null,
+        accountStanding: {},
+        offlinePolicy: { unknownContractMaxEnergyWh: 30_000, unknownContractMaxSessionsPerDay: 2 },
+        siteLimits: {},
+      });
+      this.configs.set(siteId, handle);
+    }
+    handle.change((d) => {
+      update(d);
+      d.version += 1;
+      d.issuedAtMs = this.clock.now();
+    });
+    return handle.url;
+  }
+
+  /** The site whose root document indexes `documentId` (or whose config it is), if any. */
   ownerOf(documentId: string): string | null {
     const id = documentId.replace("automerge:", "");
+    for (const [siteId, h] of this.configs) if (h.documentId === id) return siteId;
     for (const [siteId, s] of this.sites) {
       if (s.rootUrl.replace("automerge:", "") === id) return siteId;
       const root = this.repo.handles[s.rootUrl.replace("automerge:", "") as never] as DocHandle<SiteRoot> | undefined;
