@@ -5,31 +5,28 @@ import { checkSignatureShape } from "@chargemesh/shared-model/ledger/ed25519Rule
 
 const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-const keyCache = new Map<string, KeyObject>();
+const publicKeys = new Map<string, KeyObject>();
+const privateKeys = new Map<string, KeyObject>();
 
-function publicKeyObject(raw: Uint8Array): KeyObject {
+/** KeyObjects are costly to build from raw bytes; meters and sites reuse theirs, so keep them (bounded). */
+function cachedKey(cache: Map<string, KeyObject>, raw: Uint8Array, make: () => KeyObject): KeyObject {
   const id = Buffer.from(raw).toString("hex");
-  let k = keyCache.get(id);
+  let k = cache.get(id);
   if (!k) {
-    k = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: "der", type: "spki" });
-    if (keyCache.size > 10_000) keyCache.clear();
-    keyCache.set(id, k);
+    k = make();
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(id, k);
   }
   return k;
 }
 
-const privateCache = new Map<string, KeyObject>();
+function publicKeyObject(raw: Uint8Array): KeyObject {
+  return cachedKey(publicKeys, raw, () => createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: "der", type: "spki" }));
+}
 
 function privateKeyObject(seed: Uint8Array): KeyObject {
   if (seed.length !== 32) throw new RangeError("Ed25519 seed must be 32 bytes");
-  const id = Buffer.from(seed).toString("hex");
-  let k = privateCache.get(id);
-  if (!k) {
-    k = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
-    if (privateCache.size > 1_000) privateCache.clear();
-    privateCache.set(id, k);
-  }
-  return k;
+  return cachedKey(privateKeys, seed, () => createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" }));
 }
 
 /**
