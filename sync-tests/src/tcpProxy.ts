@@ -11,6 +11,8 @@ export class TcpProxy {
   private cutOff = false;
   delayMs = 0;
   bytes = 0;
+  /** When set, the proxy cuts itself once this many bytes have passed (an interrupted transfer). */
+  cutAtBytes: number | null = null;
 
   private constructor(
     private readonly server: Server,
@@ -25,6 +27,11 @@ export class TcpProxy {
       const pipe = (from: Socket, to: Socket) =>
         from.on("data", (chunk) => {
           proxy!.bytes += chunk.length;
+          if (proxy!.cutAtBytes !== null && proxy!.bytes >= proxy!.cutAtBytes) {
+            proxy!.cutAtBytes = null;
+            proxy!.cut();
+            return;
+          }
           if (proxy!.delayMs > 0) setTimeout(() => to.writable && to.write(chunk), proxy!.delayMs);
           else if (to.writable) to.write(chunk);
         });
