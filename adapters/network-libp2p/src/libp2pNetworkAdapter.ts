@@ -13,6 +13,14 @@ export interface Libp2pNetworkAdapterOptions {
   /** Peers this node dials and keeps dialing (multiaddrs ending in /p2p/<id>): a site's cloud peers. */
   readonly dial?: readonly string[];
   /**
+   * "all" (default): keep a connection to every dial target (cloud peers of other regions).
+   * "failover": the targets are in preference order (the home region first); keep one connection,
+   * to the first target that answers, and move back to the home target once it answers again.
+   */
+  readonly dialMode?: "all" | "failover";
+  /** In failover mode, how often a node connected to a fallback target tries its home again, ms (default 30 s). */
+  readonly homeProbeMs?: number;
+  /**
    * "transport" (production): a peer's automerge ID must be the libp2p peer ID Noise authenticated.
    * "declared": the ID declared in the join frame is bound to the authenticated connection for its
    * lifetime (lets generic suites use names like "alice"); a different sender later is still refused.
@@ -24,6 +32,12 @@ export interface Libp2pNetworkAdapterOptions {
   readonly redialMs?: number;
   /** Longest wait for the dial targets before reporting ready anyway, ms (default 5 s). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Decides on each message from an authenticated peer before the repo sees it: a reason to drop it
+   * (a change its writer may not make, say), or null to pass it on. A dropped message is reported to
+   * `onViolation`; the stream stays open, since the peer's other documents may be in order.
+   */
+  readonly inboundFilter?: (message: Message, remoteLibp2pPeer: string) => string | null;
   /** Hears every protocol violation (forged sender, oversize frame, garbage): the peer is flagged. */
   readonly onViolation?: (remoteLibp2pPeer: string, reason: string) => void;
 }
@@ -34,6 +48,8 @@ interface Channel {
   bound: PeerId | null;
   readonly queue: Uint8Array[];
   flushing: boolean;
+  /** What to do when this channel is lost rather than let go (redial, fail over). */
+  readonly onLost: (() => void) | undefined;
 }
 
 /**
@@ -67,16 +83,27 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
   }
 
   connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
-    if ((this.opts.peerIdPolicy ?? "transport") === "transport" && peerId !== this.opts.node.peerId.toString()) {
-      throw new Error(`automerge peer ID ${peerId} must equal this node's libp2p peer ID ${this.opts.node.peerId.toString()}`);
+    if (
+      (this.opts.peerIdPolicy ?? "transport") === "transport" &&
+      peerId !== this.opts.node.peerId.toString()
+    ) {
+      throw new Error(
+        `automerge peer ID ${peerId} must equal this node's libp2p peer ID ${this.opts.node.peerId.toString()}`,
+      );
     }
     this.peerId = peerId;
     this.peerMetadata = peerMetadata ?? {};
     this.stopped = false;
-    void this.opts.node.handle(SYNC_PROTOCOL, (stream: Stream, conn: Connection) => this.attach(stream, conn.remotePeer.toString()), { force: true });
+    void this.opts.node.handle(
+      SYNC_PROTOCOL,
+      (stream: Stream, conn: Connection) => this.attach(stream, conn.remotePeer.toString()),
+      { force: true },
+    );
     const targets = this.opts.dial ?? [];
-    for (const target of targets) this.dialLoop(target, this.opts.redialMs ?? 500);
-    const pending = new Set(targets.map((t) => t.split("/p2p/").pop()!));
+    const failover = this.opts.dialMode === "failover";
+    if (failover) this.failoverRound(0, this.opts.redialMs ?? 500);
+    else for (const target of targets) this.dialLoop(target, this.opts.redialMs ?? 500);
+    const pending = new Set(targets.map((t) => remoteOf(t)));
     const done = () => {
       if (this.ready) return;
       this.ready = true;
@@ -85,7 +112,8 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     };
     const onPeer = () => {
       for (const remote of [...pending]) if (this.channels.get(remote)?.bound) pending.delete(remote);
-      if (pending.size === 0) done();
+      // In failover mode one joined target is enough: the others are fallbacks.
+      if (pending.size === 0 || (failover && pending.size < targets.length)) done();
     };
     if (pending.size === 0) done();
     else {
@@ -105,17 +133,56 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     void this.opts.node.unhandle(SYNC_PROTOCOL).catch(() => {});
-    for (const ch of [...this.channels.values()]) this.drop(ch, null);
+    for (const ch of [...this.channels.values()]) this.drop(ch);
     this.emit("close");
   }
 
   private dialLoop(target: string, delayMs: number): void {
     if (this.stopped) return;
-    const remote = target.split("/p2p/").pop() ?? "";
+    const remote = remoteOf(target);
     if (this.channels.has(remote)) return;
+    const redial = () =>
+      this.later(() => this.dialLoop(target, this.opts.redialMs ?? 500), this.opts.redialMs ?? 500);
     this.opts.node.dialProtocol(multiaddr(target), SYNC_PROTOCOL).then(
-      (stream) => this.attach(stream, remote, target),
+      (stream) => this.attach(stream, remote, redial),
       () => this.later(() => this.dialLoop(target, Math.min(delayMs * 2, 30_000)), delayMs),
+    );
+  }
+
+  /**
+   * Failover: tries the targets in order from `index`; the first that answers becomes the one
+   * connection. A lost connection starts again from the home target; a round in which none answered
+   * is retried after `delayMs` (doubling to 30 s). A fallback connection probes home periodically.
+   */
+  private failoverRound(index: number, delayMs: number): void {
+    if (this.stopped) return;
+    const targets = this.opts.dial ?? [];
+    const target = targets[index];
+    if (target === undefined)
+      return this.later(() => this.failoverRound(0, Math.min(delayMs * 2, 30_000)), delayMs);
+    this.opts.node.dialProtocol(multiaddr(target), SYNC_PROTOCOL).then(
+      (stream) => {
+        this.attach(stream, remoteOf(target), this.restartFailover);
+        if (index > 0) this.later(() => this.probeHome(remoteOf(target)), this.opts.homeProbeMs ?? 30_000);
+      },
+      () => this.failoverRound(index + 1, delayMs),
+    );
+  }
+
+  private readonly restartFailover = (): void =>
+    this.later(() => this.failoverRound(0, this.opts.redialMs ?? 500), this.opts.redialMs ?? 500);
+
+  /** While connected to the fallback `current`, tries the home target; once home answers, the fallback is let go. */
+  private probeHome(current: string): void {
+    const home = (this.opts.dial ?? [])[0];
+    const fallback = this.channels.get(current);
+    if (this.stopped || home === undefined || !fallback) return;
+    this.opts.node.dialProtocol(multiaddr(home), SYNC_PROTOCOL).then(
+      (stream) => {
+        this.attach(stream, remoteOf(home), this.restartFailover);
+        if (this.channels.get(current) === fallback) this.drop(fallback);
+      },
+      () => this.later(() => this.probeHome(current), this.opts.homeProbeMs ?? 30_000),
     );
   }
 
@@ -127,11 +194,12 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     this.timers.add(t);
   }
 
-  private attach(stream: Stream, remote: string, redialTarget?: string): void {
+  /** Binds a new stream to `remote`; `onLost` runs when this stream (not a replacement) closes. */
+  private attach(stream: Stream, remote: string, onLost?: () => void): void {
     if (this.stopped) return void stream.abort(new Error("adapter disconnected"));
     const old = this.channels.get(remote);
-    if (old) this.drop(old, null);
-    const ch: Channel = { stream, remote, bound: null, queue: [], flushing: false };
+    if (old) this.drop(old);
+    const ch: Channel = { stream, remote, bound: null, queue: [], flushing: false, onLost };
     this.channels.set(remote, ch);
     const decoder = new FrameDecoder(this.opts.maxFrameBytes ?? 16 * 1024 * 1024);
     stream.addEventListener("message", (evt) => {
@@ -141,16 +209,20 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
       for (const frame of r.frames) if (!this.receive(ch, frame)) return;
     });
     stream.addEventListener("close", () => {
-      if (this.channels.get(remote) === ch) this.drop(ch, redialTarget ?? null);
+      if (this.channels.get(remote) === ch) this.lose(ch);
     });
-    this.enqueue(ch, encodeFrame({ type: "join", senderId: this.peerId, peerMetadata: this.peerMetadata ?? {} }));
+    this.enqueue(
+      ch,
+      encodeFrame({ type: "join", senderId: this.peerId, peerMetadata: this.peerMetadata ?? {} }),
+    );
   }
 
   /** Handles one frame; false when the stream was reset for a violation. */
   private receive(ch: Channel, frame: unknown): boolean {
     if (typeof frame !== "object" || frame === null) return this.violation(ch, "frame is not a map");
     const f = frame as Record<string, unknown>;
-    if (typeof f.senderId !== "string" || typeof f.type !== "string") return this.violation(ch, "frame without sender or type");
+    if (typeof f.senderId !== "string" || typeof f.type !== "string")
+      return this.violation(ch, "frame without sender or type");
     const sender = f.senderId as PeerId;
     if (f.type === "join") {
       if (ch.bound !== null) return this.violation(ch, "second join on one stream");
@@ -158,34 +230,45 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
         return this.violation(ch, `declared peer ID ${sender} is not the authenticated ${ch.remote}`);
       }
       const existing = this.byPeerId.get(sender);
-      if (existing && existing !== ch) this.drop(existing, null);
+      if (existing && existing !== ch) this.drop(existing);
       ch.bound = sender;
       this.byPeerId.set(sender, ch);
       this.emit("peer-candidate", { peerId: sender, peerMetadata: (f.peerMetadata as PeerMetadata) ?? {} });
       return true;
     }
     if (ch.bound === null) return this.violation(ch, "message before join");
-    if (sender !== ch.bound) return this.violation(ch, `message claims sender ${sender} on the stream of ${ch.bound}`);
-    if (f.targetId !== this.peerId) return this.violation(ch, `message for ${String(f.targetId)}, not this peer`);
-    this.emit("message", frame as Message);
+    if (sender !== ch.bound)
+      return this.violation(ch, `message claims sender ${sender} on the stream of ${ch.bound}`);
+    if (f.targetId !== this.peerId)
+      return this.violation(ch, `message for ${String(f.targetId)}, not this peer`);
+    const refused = this.opts.inboundFilter?.(frame as Message, ch.remote) ?? null;
+    if (refused !== null) this.opts.onViolation?.(ch.remote, refused);
+    else this.emit("message", frame as Message);
     return true;
   }
 
   private violation(ch: Channel, reason: string): false {
     this.opts.onViolation?.(ch.remote, reason);
     ch.stream.abort(new Error(`protocol violation: ${reason}`));
-    this.drop(ch, null);
+    this.lose(ch);
     return false;
   }
 
-  private drop(ch: Channel, redialTarget: string | null): void {
+  /** Drops a channel that failed (closed, reset, violated): its owner redials or fails over. */
+  private lose(ch: Channel): void {
+    const current = this.channels.get(ch.remote) === ch;
+    this.drop(ch);
+    if (current && !this.stopped) ch.onLost?.();
+  }
+
+  /** Lets a channel go on purpose (replaced, disconnected, fallback no longer needed). */
+  private drop(ch: Channel): void {
     if (this.channels.get(ch.remote) === ch) this.channels.delete(ch.remote);
     if (ch.bound !== null && this.byPeerId.get(ch.bound) === ch) {
       this.byPeerId.delete(ch.bound);
       this.emit("peer-disconnected", { peerId: ch.bound });
     }
     if (ch.stream.status === "open") ch.stream.abort(new Error("channel dropped"));
-    if (redialTarget && !this.stopped) this.later(() => this.dialLoop(redialTarget, this.opts.redialMs ?? 500), this.opts.redialMs ?? 500);
   }
 
   private enqueue(ch: Channel, frame: Uint8Array): void {
@@ -201,9 +284,14 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
         if (!ch.stream.send(ch.queue.shift()!)) await ch.stream.onDrain();
       }
     } catch {
-      this.drop(ch, null);
+      this.lose(ch);
     } finally {
       ch.flushing = false;
     }
   }
+}
+
+/** The peer ID at the end of a `/p2p/<id>` multiaddr. */
+function remoteOf(target: string): string {
+  return target.split("/p2p/").pop() ?? "";
 }

@@ -22,7 +22,11 @@ afterAll(async () => {
 });
 
 async function node(opts: Partial<Parameters<typeof createSyncNode>[0]> = {}) {
-  const n = await createSyncNode({ privateKey: opts.privateKey ?? (await generateKeyPair("Ed25519")), listen: ["/ip4/127.0.0.1/tcp/0"], ...opts });
+  const n = await createSyncNode({
+    privateKey: opts.privateKey ?? (await generateKeyPair("Ed25519")),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    ...opts,
+  });
   nodes.push(n);
   return n;
 }
@@ -53,8 +57,15 @@ describe("Libp2pNetworkAdapter: identity, limits, reconnects", () => {
 
   test("two repos sync over TCP with automerge IDs equal to the authenticated libp2p IDs; SQLite storage persists", async () => {
     const [cloud, site] = [await node(), await node({ listen: [] })];
-    const cloudRepo = new Repo({ network: [new Libp2pNetworkAdapter({ node: cloud })], peerId: cloud.peerId.toString() as PeerId, storage: new SqliteStorageAdapter(join(dir, "cloud.sqlite")) });
-    const siteRepo = new Repo({ network: [new Libp2pNetworkAdapter({ node: site, dial: [addr(cloud)] })], peerId: site.peerId.toString() as PeerId });
+    const cloudRepo = new Repo({
+      network: [new Libp2pNetworkAdapter({ node: cloud })],
+      peerId: cloud.peerId.toString() as PeerId,
+      storage: new SqliteStorageAdapter(join(dir, "cloud.sqlite")),
+    });
+    const siteRepo = new Repo({
+      network: [new Libp2pNetworkAdapter({ node: site, dial: [addr(cloud)] })],
+      peerId: site.peerId.toString() as PeerId,
+    });
     repos.push(cloudRepo, siteRepo);
     await until(() => cloudRepo.peers.includes(site.peerId.toString() as PeerId));
     const h = siteRepo.create<{ kWh: number }>({ kWh: 1 });
@@ -62,19 +73,32 @@ describe("Libp2pNetworkAdapter: identity, limits, reconnects", () => {
     expect(seen.doc().kWh).toBe(1);
     h.change((d) => void (d.kWh = 42));
     await until(() => seen.doc().kWh === 42);
-    expect(() => new Libp2pNetworkAdapter({ node: site }).connect("not-my-id" as PeerId)).toThrow(/must equal/);
+    expect(() => new Libp2pNetworkAdapter({ node: site }).connect("not-my-id" as PeerId)).toThrow(
+      /must equal/,
+    );
   });
 
   test("a frame claiming another sender resets the stream and is not applied", async () => {
     const [victim, attacker] = [await node(), await node()];
     const violations: string[] = [];
-    const adapter = new Libp2pNetworkAdapter({ node: victim, onViolation: (p, why) => violations.push(`${p}: ${why}`) });
+    const adapter = new Libp2pNetworkAdapter({
+      node: victim,
+      onViolation: (p, why) => violations.push(`${p}: ${why}`),
+    });
     const received: unknown[] = [];
     adapter.on("message", (m) => received.push(m));
     adapter.connect(victim.peerId.toString() as PeerId);
     const stream = await attacker.dialProtocol(multiaddr(addr(victim)), SYNC_PROTOCOL);
     stream.send(encodeFrame({ type: "join", senderId: attacker.peerId.toString(), peerMetadata: {} }));
-    stream.send(encodeFrame({ type: "sync", senderId: "12D3KooWSomeoneElseEntirely", targetId: victim.peerId.toString(), documentId: "x", data: new Uint8Array(1) }));
+    stream.send(
+      encodeFrame({
+        type: "sync",
+        senderId: "12D3KooWSomeoneElseEntirely",
+        targetId: victim.peerId.toString(),
+        documentId: "x",
+        data: new Uint8Array(1),
+      }),
+    );
     await until(() => violations.length > 0);
     expect(violations[0]).toContain("claims sender");
     expect(received).toEqual([]);
@@ -90,7 +114,11 @@ describe("Libp2pNetworkAdapter: identity, limits, reconnects", () => {
   test("an oversize frame is refused before it is buffered", async () => {
     const [victim, attacker] = [await node(), await node()];
     const violations: string[] = [];
-    const adapter = new Libp2pNetworkAdapter({ node: victim, maxFrameBytes: 1024, onViolation: (_p, why) => violations.push(why) });
+    const adapter = new Libp2pNetworkAdapter({
+      node: victim,
+      maxFrameBytes: 1024,
+      onViolation: (_p, why) => violations.push(why),
+    });
     adapter.connect(victim.peerId.toString() as PeerId);
     const stream = await attacker.dialProtocol(multiaddr(addr(victim)), SYNC_PROTOCOL);
     const header = new Uint8Array(4);
@@ -121,8 +149,15 @@ describe("Libp2pNetworkAdapter: identity, limits, reconnects", () => {
     const port = addr(cloud);
     const site = await node({ listen: [] });
     const cloudStore = join(dir, "restart.sqlite");
-    let cloudRepo = new Repo({ network: [new Libp2pNetworkAdapter({ node: cloud })], peerId: cloud.peerId.toString() as PeerId, storage: new SqliteStorageAdapter(cloudStore) });
-    const siteRepo = new Repo({ network: [new Libp2pNetworkAdapter({ node: site, dial: [port], redialMs: 100 })], peerId: site.peerId.toString() as PeerId });
+    let cloudRepo = new Repo({
+      network: [new Libp2pNetworkAdapter({ node: cloud })],
+      peerId: cloud.peerId.toString() as PeerId,
+      storage: new SqliteStorageAdapter(cloudStore),
+    });
+    const siteRepo = new Repo({
+      network: [new Libp2pNetworkAdapter({ node: site, dial: [port], redialMs: 100 })],
+      peerId: site.peerId.toString() as PeerId,
+    });
     repos.push(siteRepo);
     await until(() => cloudRepo.peers.length > 0);
     const h = siteRepo.create<{ n: number }>({ n: 1 });
@@ -133,10 +168,71 @@ describe("Libp2pNetworkAdapter: identity, limits, reconnects", () => {
     h.change((d) => void (d.n = 2));
     cloud = await createSyncNode({ privateKey: key, listen: [port.split("/p2p/")[0]!] });
     nodes.push(cloud);
-    cloudRepo = new Repo({ network: [new Libp2pNetworkAdapter({ node: cloud })], peerId: cloud.peerId.toString() as PeerId, storage: new SqliteStorageAdapter(cloudStore) });
+    cloudRepo = new Repo({
+      network: [new Libp2pNetworkAdapter({ node: cloud })],
+      peerId: cloud.peerId.toString() as PeerId,
+      storage: new SqliteStorageAdapter(cloudStore),
+    });
     repos.push(cloudRepo);
     await until(() => cloudRepo.peers.length > 0, 10_000);
     const again = await cloudRepo.find<{ n: number }>(h.url);
     await until(() => again.doc().n === 2, 10_000);
+  });
+
+  test("failover: a site keeps one link, to its home region while it answers, to the other region while home is gone, and returns home", async () => {
+    const homeKey = await generateKeyPair("Ed25519");
+    let home = await node({ privateKey: homeKey });
+    const homeAddr = addr(home);
+    const other = await node();
+    const site = await node({ listen: [] });
+    const homeStore = join(dir, "failover-home.sqlite");
+    const cloudRepo = (n: Libp2p, storage?: SqliteStorageAdapter) =>
+      new Repo({
+        network: [new Libp2pNetworkAdapter({ node: n })],
+        peerId: n.peerId.toString() as PeerId,
+        ...(storage ? { storage } : {}),
+      });
+    let homeRepo = cloudRepo(home, new SqliteStorageAdapter(homeStore));
+    const otherRepo = cloudRepo(other);
+    const siteRepo = new Repo({
+      network: [
+        new Libp2pNetworkAdapter({
+          node: site,
+          dial: [homeAddr, addr(other)],
+          dialMode: "failover",
+          redialMs: 100,
+          homeProbeMs: 300,
+        }),
+      ],
+      peerId: site.peerId.toString() as PeerId,
+    });
+    repos.push(siteRepo, otherRepo);
+    const sitePeer = site.peerId.toString() as PeerId;
+    await until(() => homeRepo.peers.includes(sitePeer));
+    const h = siteRepo.create<{ n: number }>({ n: 1 });
+    expect((await homeRepo.find<{ n: number }>(h.url)).doc().n).toBe(1);
+    // One link only: the other region never hears from the site while home answers.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(otherRepo.peers).not.toContain(sitePeer);
+
+    // Home is gone: the site fails over to the other region, which receives what the site writes next.
+    await homeRepo.flush();
+    await homeRepo.shutdown();
+    await home.stop();
+    h.change((d) => void (d.n = 2));
+    await until(() => otherRepo.peers.includes(sitePeer), 10_000);
+    const atOther = await otherRepo.find<{ n: number }>(h.url);
+    await until(() => atOther.doc().n === 2, 10_000);
+
+    // Home returns with the same identity: the site goes back and lets the fallback go.
+    home = await createSyncNode({ privateKey: homeKey, listen: [homeAddr.split("/p2p/")[0]!] });
+    nodes.push(home);
+    homeRepo = cloudRepo(home, new SqliteStorageAdapter(homeStore));
+    repos.push(homeRepo);
+    await until(() => homeRepo.peers.includes(sitePeer), 10_000);
+    await until(() => !otherRepo.peers.includes(sitePeer), 10_000);
+    h.change((d) => void (d.n = 3));
+    const atHome = await homeRepo.find<{ n: number }>(h.url);
+    await until(() => atHome.doc().n === 3, 10_000);
   });
 });
