@@ -1,0 +1,31 @@
+import {
+  existsSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  openSync,
+  fsyncSync,
+  closeSync,
+  mkdirSync,
+} from "node:fs";
+import { dirname } from "node:path";
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
+import type { PrivateKey } from "@libp2p/interface";
+
+/**
+ * The node's libp2p Ed25519 identity kept in `file`: read when present, else generated once and written
+ * durably (temp file, fsync, rename), so the peer ID (the registry entry) survives restarts and SIGKILL.
+ * Throws when the file exists but does not hold a private key.
+ */
+export async function loadOrCreatePrivateKey(file: string): Promise<PrivateKey> {
+  if (existsSync(file)) return privateKeyFromProtobuf(readFileSync(file));
+  const key = await generateKeyPair("Ed25519");
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, privateKeyToProtobuf(key));
+  const fd = openSync(tmp, "r+");
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, file);
+  return key;
+}
