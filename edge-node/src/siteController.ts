@@ -17,6 +17,8 @@ import { SiteMetrics } from "./observability/siteMetrics.js";
 import type { MeterCertifier } from "./audit/meterProvisioning.js";
 import { sessionTokenBody, sessionTokenFrom, verifySessionToken } from "@chargemesh/shared-model/identity/sessionToken";
 import { nodeEd25519 } from "./crypto/nodeEd25519.js";
+import { LiveTelemetryPublisher } from "./sync/liveTelemetryPublisher.js";
+import { siteLiveFigures } from "./sync/siteLiveFigures.js";
 import type { SessionId } from "@chargemesh/shared-model";
 
 export interface SiteControllerOptions {
@@ -32,7 +34,7 @@ export interface SiteControllerOptions {
   readonly certifyMeter: MeterCertifier;
   readonly log: Logger;
   /** Sync with cloud peers: this site's libp2p node and the cloud peers it dials (absent: offline). */
-  readonly sync?: { readonly node: Libp2p; readonly dial: readonly string[] };
+  readonly sync?: { readonly node: Libp2p; readonly dial: readonly string[]; /** Live telemetry interval, 1-5 s (default 5 s). */ readonly liveIntervalMs?: number };
 }
 
 /** The label under which the site's secure element keeps a plain meter's signing key. */
@@ -59,6 +61,8 @@ export class SiteController {
     /** The site's token keys by key ID (what the cloud gateway also receives). */
     readonly tokenKeys: ReadonlyMap<string, Uint8Array>,
     private readonly clock: Clock,
+    /** Broadcasts live figures on the root document to the cloud peers (present only with sync). */
+    readonly live: LiveTelemetryPublisher | null = null,
   ) {}
 
   /** Verifies a car's or phone's session token offline; the session it may read, or why not. */
@@ -112,12 +116,22 @@ export class SiteController {
         status: r.ok ? RecordStatus.ok : RecordStatus.meterFault | RecordStatus.estimated,
       });
     }
-    return new SiteController(config, site, ledgerStore, journal, ledger, orchestrator, power, metrics, new Map([[tokenKeyId, tokenKey.publicKey]]), clock);
+    const live = opts.sync
+      ? new LiveTelemetryPublisher({
+          siteId: config.siteId,
+          clock,
+          ...(opts.sync.liveIntervalMs !== undefined ? { intervalMs: opts.sync.liveIntervalMs } : {}),
+          figures: () => siteLiveFigures(orchestrator.stallViews(), (id) => journal.get(id), opts.hardware),
+          broadcast: (m) => site.root.broadcast(m),
+        })
+      : null;
+    return new SiteController(config, site, ledgerStore, journal, ledger, orchestrator, power, metrics, new Map([[tokenKeyId, tokenKey.publicKey]]), clock, live);
   }
 
-  /** One control step (meter reads, events, checkpoints, stops). */
-  tick(): Promise<void> {
-    return this.orchestrator.tick();
+  /** One control step (meter reads, events, checkpoints, stops), then live telemetry when due. Never rejects. */
+  async tick(): Promise<void> {
+    await this.orchestrator.tick();
+    this.live?.tick();
   }
 
   async stop(): Promise<void> {

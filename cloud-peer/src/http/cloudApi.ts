@@ -8,12 +8,13 @@ export interface CloudApi {
   close(): Promise<void>;
 }
 
-/** The cloud peer's HTTP face: sites' sync state, health, Prometheus metrics. Errors are JSON with a code. */
+/** The cloud peer's HTTP face: sites' sync state and live figures, health, Prometheus metrics. Errors are JSON with a code. */
 export async function startCloudApi(peer: CloudPeer, host: string, port: number): Promise<CloudApi> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const connected = new Gauge({ name: "chargemesh_cloud_sites_connected", help: "Registered sites connected now", registers: [registry] });
   const behind = new Gauge({ name: "chargemesh_cloud_documents_behind", help: "Indexed site documents not held yet", labelNames: ["site"], registers: [registry] });
+  const metrics = Registry.merge([registry, peer.live.registry]);
   const server = createServer((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
@@ -22,13 +23,24 @@ export async function startCloudApi(peer: CloudPeer, host: string, port: number)
     const path = new URL(req.url ?? "/", "http://local").pathname;
     if (req.method !== "GET") return send(405, { error: { code: "invalid_input", message: "GET only" } });
     if (path === "/healthz") return send(200, { ok: true, peerId: peer.node.peerId.toString() });
+    const live = /^\/api\/sites\/([^/]+)\/live$/.exec(path);
+    if (live) {
+      let siteId: string;
+      try {
+        siteId = decodeURIComponent(live[1]!);
+      } catch {
+        return send(400, { error: { code: "invalid_input", message: "malformed site ID in path" } });
+      }
+      if (!peer.live.watching(siteId)) return send(404, { error: { code: "not_found", message: `unknown site ${siteId}` } });
+      return send(200, { siteId, live: peer.live.latest(siteId) });
+    }
     const state = peer.syncState();
     if (path === "/api/sites") return send(200, { peerId: peer.node.peerId.toString(), listen: peer.node.getMultiaddrs().map(String), sites: state });
     if (path === "/metrics") {
       connected.set(state.filter((s) => s.connected).length);
       for (const s of state) behind.set({ site: s.siteId }, s.documentsBehind);
-      void registry.metrics().then((text) => {
-        res.writeHead(200, { "content-type": registry.contentType });
+      void metrics.metrics().then((text) => {
+        res.writeHead(200, { "content-type": metrics.contentType });
         res.end(text);
       });
       return;

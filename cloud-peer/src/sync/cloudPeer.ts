@@ -8,6 +8,7 @@ import { SqliteStorageAdapter } from "@chargemesh/automerge-storage-sqlite";
 import { Libp2pNetworkAdapter, PeerRegistry, createSyncNode, registeredPeersGater } from "@chargemesh/automerge-network-libp2p";
 import type { Clock } from "@chargemesh/shared-model";
 import type { ConfigDocument, SiteRoot } from "@chargemesh/shared-model/documents/documentSchemas";
+import { LiveTelemetryGateway } from "../gateway/liveTelemetryGateway.js";
 
 export interface SiteSyncState {
   readonly siteId: string;
@@ -36,6 +37,8 @@ export interface CloudPeerOptions {
 export class CloudPeer {
   private readonly sites = new Map<string, { peerId: string; rootUrl: AutomergeUrl; lastContactMs: number | null }>();
   private readonly configs = new Map<string, DocHandle<ConfigDocument>>();
+  /** Live telemetry the registered sites broadcast on their root documents. */
+  readonly live: LiveTelemetryGateway;
 
   private constructor(
     readonly registry: PeerRegistry,
@@ -43,7 +46,10 @@ export class CloudPeer {
     readonly repo: Repo,
     private readonly storage: SqliteStorageAdapter,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.live = new LiveTelemetryGateway({ clock });
+    this.live.listen(repo.networkSubsystem);
+  }
 
   static async start(opts: CloudPeerOptions): Promise<CloudPeer> {
     mkdirSync(opts.dataDir, { recursive: true });
@@ -118,6 +124,7 @@ export class CloudPeer {
   registerSite(siteId: string, peerId: string, rootUrl: string): void {
     this.registry.register(peerId, "site", siteId);
     this.sites.set(siteId, { peerId, rootUrl: rootUrl as AutomergeUrl, lastContactMs: null });
+    this.live.watchSite(siteId, peerId, rootUrl);
   }
 
   /** Registers another cloud peer (another region). */
