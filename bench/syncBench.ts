@@ -3,6 +3,8 @@
  * peer over TCP (through a byte-counting proxy). Prints the time to converge (identical heads for every
  * site document) and the bytes sent against the raw bytes of the signed records they carry.
  * Baseline in the same run: the raw record bytes (what a perfect transfer would cost).
+ * Then the capacity part (syncCapacityBench.ts): how many sites with live telemetry one cloud-peer
+ * process holds, and its memory per site (BENCH_SYNC_CAPACITY=0 skips it).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +18,7 @@ import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
 import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
 import { TcpProxy } from "../sync-tests/src/tcpProxy.js";
+import { runSyncCapacityBench } from "./syncCapacityBench.js";
 
 const STALLS = Number(process.env.BENCH_SYNC_STALLS ?? 50);
 const VEHICLES = Number(process.env.BENCH_SYNC_VEHICLES ?? 500);
@@ -83,4 +86,5 @@ await node.stop();
 await proxy.close();
 await cloud.stop();
 rmSync(dir, { recursive: true, force: true });
+if (process.env.BENCH_SYNC_CAPACITY !== "0") await runSyncCapacityBench();
 process.exit(0);

@@ -1,0 +1,69 @@
+import { fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+
+/** One request to a bench child process and its answer, matched by `id`. */
+interface Envelope {
+  readonly id: number;
+  readonly body: unknown;
+  readonly error?: string;
+}
+
+/** A bench child process (TypeScript through tsx) answering requests over the IPC channel. */
+export class BenchChild {
+  private next = 0;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(readonly process: ChildProcess) {
+    process.on("message", (m: Envelope) => {
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      if (m.error !== undefined) w.reject(new Error(m.error));
+      else w.resolve(m.body);
+    });
+    process.on("exit", (code) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`bench child exited with ${code}`));
+      this.waiting.clear();
+    });
+  }
+
+  /** Starts `script` in its own Node process (tsx loader, extra Node flags); fails if it cannot be spawned. */
+  static start(script: string, nodeFlags: readonly string[] = []): BenchChild {
+    return new BenchChild(
+      fork(script, [], {
+        execArgv: ["--import", "tsx", ...nodeFlags],
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      }),
+    );
+  }
+
+  /** Sends a request; resolves with the child's answer, rejects with its error or when it exits. */
+  request<T>(body: unknown): Promise<T> {
+    const id = this.next++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.process.send({ id, body });
+    });
+  }
+
+  /** Asks the child to stop and waits for it to exit (killed after 10 s). */
+  async stop(): Promise<void> {
+    if (this.process.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.process.once("exit", () => resolve()));
+    await this.request({ cmd: "stop" }).catch(() => undefined);
+    const timer = setTimeout(() => this.process.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** In a child: answers every request with `handle`'s result (or its error message). */
+export function serveRequests(handle: (body: never) => Promise<unknown>): void {
+  process.on("message", (m: Envelope) => {
+    handle(m.body as never).then(
+      (body) => process.send?.({ id: m.id, body }),
+      (e: unknown) =>
+        process.send?.({ id: m.id, body: null, error: e instanceof Error ? e.message : String(e) }),
+    );
+  });
+}
