@@ -146,3 +146,57 @@ test("a site's live figures reach the cloud gateway as ephemeral messages; malfo
     await cloud.stop();
   }
 }, 120_000);
+
+test("a cloud peer does not relay a site's live telemetry to the cloud peer of another region (whose adapter would reset the link)", async () => {
+  const refusedAtB: string[] = [];
+  const keyA = await generateKeyPair("Ed25519");
+  const b = await CloudPeer.start({
+    dataDir: join(dir, "relay-b"),
+    privateKey: await generateKeyPair("Ed25519"),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    clock: systemClock,
+    onRefused: (_p, why) => refusedAtB.push(why),
+  });
+  const { peerIdFromPrivateKey } = await import("@libp2p/peer-id");
+  b.registerCloudPeer("region-a", peerIdFromPrivateKey(keyA).toString());
+  const a = await CloudPeer.start({
+    dataDir: join(dir, "relay-a"),
+    privateKey: keyA,
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    clock: systemClock,
+    peers: [b.node.getMultiaddrs()[0]!.toString()],
+  });
+  a.registerCloudPeer("region-b", b.node.peerId.toString());
+  const siteNode = await createSyncNode({ privateKey: await generateKeyPair("Ed25519") });
+  a.registry.register(siteNode.peerId.toString(), "site", "relay-site");
+  const site = await SimulatedSite.create({
+    siteId: "relay-site",
+    dataDir: join(dir, "relay-site"),
+    stalls: 1,
+    vehicles: 0,
+    seed: 6,
+    offline: false,
+    startMs: Date.UTC(2026, 5, 1, 9),
+    windowMs: 3_600_000,
+    log: pino({ level: "silent" }),
+    sync: { node: siteNode, dial: [a.node.getMultiaddrs()[0]!.toString()], liveIntervalMs: 1_000 },
+  });
+  try {
+    a.registerSite("relay-site", siteNode.peerId.toString(), site.controller.site.root.url);
+    b.registerSite("relay-site", siteNode.peerId.toString(), site.controller.site.root.url);
+    const rootId = site.controller.site.root.documentId;
+    // Region B holds the site's root through region A (documents do flow between regions).
+    await until(() => a.syncState()[0]!.connected && b.repo.handles[rootId]?.isReady() === true, 20_000);
+    await site.advance(20_000);
+    await until(() => a.live.stats().received >= 15, 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(refusedAtB).toEqual([]);
+    expect(b.live.stats().received).toBe(0);
+    expect(b.repo.peers).toContain(a.node.peerId.toString());
+  } finally {
+    await site.stop();
+    await siteNode.stop();
+    await a.stop();
+    await b.stop();
+  }
+}, 60_000);
