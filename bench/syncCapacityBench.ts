@@ -74,7 +74,8 @@ export async function runSyncCapacityBench(): Promise<void> {
         ),
       );
       current = target;
-      const until = performance.now() + 20_000;
+      // 40 s: a site refused once (admission limits) redials with a backoff that doubles up to 30 s.
+      const until = performance.now() + 40_000;
       while ((await cloud.request<number>({ cmd: "connected" })) < target && performance.now() < until)
         await sleep(500);
       await sleep(WARMUP_MS);
