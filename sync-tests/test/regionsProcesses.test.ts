@@ -26,6 +26,8 @@ const dir = mkdtempSync(join(tmpdir(), "cm-region-procs-"));
 const everyChild = new Set<ManagedChild>();
 const proxies: TcpProxy[] = [];
 const crashes: string[] = [];
+/** Errors a child's crash policy tolerated (automerge-repo's ready timeout, an upstream bug): printed. */
+const tolerated: string[] = [];
 afterAll(async () => {
   // Never leave a process behind, whatever happened in the test.
   await Promise.all([...everyChild].map((c) => c.kill()));
@@ -51,7 +53,10 @@ const startChild = async (name: string, file: string, arg: unknown, onEvent?: (m
     file,
     arg,
     readyTimeoutMs: 60_000,
-    ...(onEvent ? { onEvent } : {}),
+    onEvent: (m: ChildMessage) => {
+      if (m.type === "tolerated") tolerated.push(`${name}: ${m.error}`);
+      onEvent?.(m);
+    },
     onUnexpectedExit: (_n, d) => crashes.push(d),
   });
   everyChild.add(child);
@@ -197,13 +202,17 @@ test("three site processes and two region processes converge to identical heads 
     });
   };
   const running = () => SITES.filter((s) => !finished.has(s));
-  const chaosEnd = Date.now() + 150_000;
+  const chaosStart = Date.now();
+  const chaosEnd = chaosStart + 90_000;
+  let cuts = 0;
   while (running().length > 0) {
     healthy();
     if (Date.now() > chaosEnd) throw new Error(`sites did not finish their day: ${running().join(", ")}`);
     const p = proxies[rnd.int(0, proxies.length - 1)]!;
-    if (rnd.next() < 0.5) p.cut();
-    else p.restore();
+    if (rnd.next() < 0.5) {
+      p.cut();
+      cuts++;
+    } else p.restore();
     p.delayMs = rnd.next() < 0.3 ? rnd.int(5, 80) : 0;
     const slowest = Math.min(...running().map((s) => progress.get(s) ?? START_MS));
     const fastest = Math.max(...running().map((s) => progress.get(s) ?? START_MS));
@@ -223,7 +232,9 @@ test("three site processes and two region processes converge to identical heads 
     await sleep(rnd.int(50, 300));
   }
   healthy();
-  console.log(`regions/processes: kills ${kills.map((k) => k.name).join(", ")}`);
+  console.log(
+    `regions/processes: day done in ${Date.now() - chaosStart} ms, ${cuts} cuts, kills: ${kills.map((k) => k.name).join(", ")}`,
+  );
   expect(
     planned.site.done && planned.region.done,
     "the planned site and region kills happened during the day",
@@ -257,13 +268,25 @@ test("three site processes and two region processes converge to identical heads 
     site: sites.get(siteId)!,
     regions: REGIONS.map((r) => regions[r]),
   });
-  const healEnd = Date.now() + 90_000;
+  const healStart = Date.now();
   let differences: string[] = [];
+  let atFirstLook: number | null = null;
   for (;;) {
     healthy();
     differences = (await Promise.all(SITES.map((s) => headDifferences(peersOf(s))))).flat();
-    if (differences.length === 0 || Date.now() > healEnd) break;
+    atFirstLook ??= differences.length;
+    if (differences.length === 0 || Date.now() > healStart + 60_000) break;
     await sleep(500);
+  }
+  console.log(
+    `regions/processes: ${atFirstLook} differences when the links healed, ${differences.length} after ${Date.now() - healStart} ms`,
+  );
+  if (differences.length > 0) {
+    for (const r of REGIONS)
+      differences.push(
+        `region ${r} sync state: ${JSON.stringify(await regions[r].ask({ kind: "syncState" }))}`,
+      );
+    for (const r of REGIONS) differences.push(`region ${r} log tail: ${regions[r].tail().slice(-1_500)}`);
   }
   expect(differences, "documents whose heads differ after healing").toEqual([]);
 
@@ -298,4 +321,5 @@ test("three site processes and two region processes converge to identical heads 
   }
   expect(crossProxy.bytes, "bytes over the cross-region link").toBeGreaterThan(0);
   healthy();
-}, 240_000);
+  if (tolerated.length > 0) console.log(`regions/processes: tolerated in children: ${tolerated.join("; ")}`);
+}, 180_000);

@@ -12,6 +12,7 @@ import { systemClock } from "@chargemesh/shared-model";
 import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
 import { loadOrCreatePrivateKey } from "./persistentKey.js";
 import { jsonArgument, serveParent, tellParent } from "./childIpc.js";
+import { exitOnUnexpectedErrors } from "./crashPolicy.js";
 import { documentsOf, headsOf, siteFactsOf } from "./documentView.js";
 import type { CloudRegistration, SiteRegistration } from "./ipcProtocol.js";
 
@@ -30,14 +31,7 @@ const log = pino(
   { level: "warn", base: { role: "cloud", region: args.name } },
   pino.destination({ dest: 2, sync: true }),
 );
-process.on("uncaughtException", (e) => {
-  log.fatal({ err: e }, "uncaught exception");
-  process.exit(70);
-});
-process.on("unhandledRejection", (e) => {
-  log.fatal({ err: e }, "unhandled rejection");
-  process.exit(70);
-});
+exitOnUnexpectedErrors(log, (e) => tellParent({ type: "tolerated", error: e.message }));
 
 const peer = await CloudPeer.start({
   dataDir: args.dataDir,

@@ -80,4 +80,6 @@ export type ChildMessage =
       readonly simulatedNowMs: number | null;
     }
   | { readonly type: "progress"; readonly simulatedNowMs: number }
-  | { readonly type: "finished"; readonly completedSessions: number };
+  | { readonly type: "finished"; readonly completedSessions: number }
+  /** An error the child's crash policy tolerated (see crashPolicy.ts). */
+  | { readonly type: "tolerated"; readonly error: string };

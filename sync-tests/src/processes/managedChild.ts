@@ -55,7 +55,8 @@ export class ManagedChild {
     );
   }
 
-  /** Starts the child and waits for its ready message; rejects with its output tail when it exits or times out. */
+  /** Starts the child and waits for its ready message; rejects with its output tail when it exits, or
+   *  kills it and rejects when it is not ready in time. */
   static async start(opts: ManagedChildOptions): Promise<ManagedChild> {
     const proc = fork(opts.file, [JSON.stringify(opts.arg)], {
       execArgv: ["--import", "tsx"],
@@ -63,10 +64,11 @@ export class ManagedChild {
     });
     const child = new ManagedChild(opts, proc);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${opts.name} not ready after ${opts.readyTimeoutMs} ms\n${child.tail()}`)),
-        opts.readyTimeoutMs,
-      );
+      const timer = setTimeout(() => {
+        // A child that never became ready is killed here: nobody else holds it.
+        void child.kill();
+        reject(new Error(`${opts.name} not ready after ${opts.readyTimeoutMs} ms\n${child.tail()}`));
+      }, opts.readyTimeoutMs);
       proc.on("message", (m: ChildMessage) => m.type === "ready" && (clearTimeout(timer), resolve()));
       void child.exited.then(
         ({ code, signal }) => (

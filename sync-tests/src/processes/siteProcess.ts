@@ -11,6 +11,7 @@ import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
 import { loadOrCreatePrivateKey } from "./persistentKey.js";
 import { jsonArgument, serveParent, tellParent } from "./childIpc.js";
+import { exitOnUnexpectedErrors } from "./crashPolicy.js";
 import { documentsOf, headsOf, siteFactsOf } from "./documentView.js";
 
 export interface SiteProcessArgs {
@@ -32,14 +33,7 @@ const log = pino(
   { level: "warn", base: { role: "site", siteId: args.siteId } },
   pino.destination({ dest: 2, sync: true }),
 );
-process.on("uncaughtException", (e) => {
-  log.fatal({ err: e }, "uncaught exception");
-  process.exit(70);
-});
-process.on("unhandledRejection", (e) => {
-  log.fatal({ err: e }, "unhandled rejection");
-  process.exit(70);
-});
+exitOnUnexpectedErrors(log, (e) => tellParent({ type: "tolerated", error: e.message }));
 
 const node = await createSyncNode({
   privateKey: await loadOrCreatePrivateKey(join(args.dataDir, "libp2p-key")),
