@@ -11,11 +11,16 @@ import { LedgerWriter } from "./ledger/ledgerWriter.js";
 import { SessionOrchestrator } from "./session/sessionOrchestrator.js";
 import type { PowerCoordinator, StallHardware } from "./session/sessionOrchestrator.js";
 import { SiteRepo } from "./store/siteRepo.js";
+import { siteWriteGuard } from "./store/siteWriteGuard.js";
 import { AutomergeLedgerStore } from "./store/automergeLedgerStore.js";
 import { AutomergeSessionJournal } from "./store/automergeSessionJournal.js";
 import { SiteMetrics } from "./observability/siteMetrics.js";
 import type { MeterCertifier } from "./audit/meterProvisioning.js";
-import { sessionTokenBody, sessionTokenFrom, verifySessionToken } from "@chargemesh/shared-model/identity/sessionToken";
+import {
+  sessionTokenBody,
+  sessionTokenFrom,
+  verifySessionToken,
+} from "@chargemesh/shared-model/identity/sessionToken";
 import { nodeEd25519 } from "./crypto/nodeEd25519.js";
 import { LiveTelemetryPublisher } from "./sync/liveTelemetryPublisher.js";
 import { siteLiveFigures } from "./sync/siteLiveFigures.js";
@@ -34,7 +39,14 @@ export interface SiteControllerOptions {
   readonly certifyMeter: MeterCertifier;
   readonly log: Logger;
   /** Sync with cloud peers: this site's libp2p node and the cloud peers it dials (absent: offline). */
-  readonly sync?: { readonly node: Libp2p; readonly dial: readonly string[]; /** Live telemetry interval, 1-5 s (default 5 s). */ readonly liveIntervalMs?: number };
+  readonly sync?: {
+    readonly node: Libp2p;
+    /** Cloud peers in preference order: the home region first. */
+    readonly dial: readonly string[];
+    /** "failover" (default): one link, to the first cloud peer that answers; "all": a link to each. */
+    readonly dialMode?: "failover" | "all";
+    /** Live telemetry interval, 1-5 s (default 5 s). */ readonly liveIntervalMs?: number;
+  };
 }
 
 /** The label under which the site's secure element keeps a plain meter's signing key. */
@@ -66,44 +78,96 @@ export class SiteController {
   ) {}
 
   /** Verifies a car's or phone's session token offline; the session it may read, or why not. */
-  checkSessionToken(token: string): { ok: true; sessionId: SessionId } | { ok: false; code: string; message: string } {
+  checkSessionToken(
+    token: string,
+  ): { ok: true; sessionId: SessionId } | { ok: false; code: string; message: string } {
     const r = verifySessionToken(token, this.tokenKeys, this.clock.now(), nodeEd25519);
     return r.ok ? { ok: true, sessionId: r.value.sessionId as SessionId } : { ok: false, ...r.error };
   }
 
   static async start(opts: SiteControllerOptions): Promise<SiteController> {
     const { config, clock, secureElement } = opts;
-    const network = opts.sync ? [new Libp2pNetworkAdapter({ node: opts.sync.node, dial: opts.sync.dial })] : [];
-    const site = await SiteRepo.open(config.siteId, config.dataDir, network, opts.sync ? (opts.sync.node.peerId.toString() as PeerId) : undefined);
+    let siteRef: SiteRepo | null = null;
+    const guard = opts.sync
+      ? siteWriteGuard({
+          siteId: config.siteId,
+          cloudPeers: opts.sync.dial,
+          isOwnDocument: (id) => siteRef?.isOwnDocument(id) ?? false,
+          current: (id) => siteRef?.currentDoc(id) ?? null,
+          clock,
+          onFlag: (p) =>
+            opts.log.warn(
+              { peer: p.peerId, document: p.lastDocumentId, why: p.lastReason },
+              "dropped a change its writer may not make; peer flagged",
+            ),
+        })
+      : null;
+    const network = opts.sync
+      ? [
+          new Libp2pNetworkAdapter({
+            node: opts.sync.node,
+            dial: opts.sync.dial,
+            dialMode: opts.sync.dialMode ?? "failover",
+            ...(guard ? { inboundFilter: guard.check } : {}),
+          }),
+        ]
+      : [];
+    const site = (siteRef = await SiteRepo.open(
+      config.siteId,
+      config.dataDir,
+      network,
+      opts.sync ? (opts.sync.node.peerId.toString() as PeerId) : undefined,
+    ));
     const ledgerStore = await AutomergeLedgerStore.open(site, clock);
     const journal = await AutomergeSessionJournal.open(site, config.siteId);
     for (const s of config.stalls) {
       const certified = site.root.doc().meterCertificates[s.meterId]?.length ?? 0;
-      const key = (await secureElement.getKey(meterKeyLabel(s.meterId))) ?? (await secureElement.generateKey(meterKeyLabel(s.meterId), "ed25519"));
+      const key =
+        (await secureElement.getKey(meterKeyLabel(s.meterId))) ??
+        (await secureElement.generateKey(meterKeyLabel(s.meterId), "ed25519"));
       if (certified === 0) {
         const c = await opts.certifyMeter(s.meterId, key.publicKey, key.epoch, "site-secure-element");
         await site.addMeterCertificate(s.meterId, c.certificate, c.operatorKeyId, c.operatorPublicKey);
       }
     }
-    const tokenKey = (await secureElement.getKey(SITE_TOKEN_KEY)) ?? (await secureElement.generateKey(SITE_TOKEN_KEY, "ed25519"));
+    const tokenKey =
+      (await secureElement.getKey(SITE_TOKEN_KEY)) ??
+      (await secureElement.generateKey(SITE_TOKEN_KEY, "ed25519"));
     const tokenKeyId = `${config.siteId}#${tokenKey.epoch}`;
-    const ledger = new LedgerWriter(ledgerStore, (meterId, bytes) => secureElement.sign(meterKeyLabel(meterId), bytes), clock);
+    const ledger = new LedgerWriter(
+      ledgerStore,
+      (meterId, bytes) => secureElement.sign(meterKeyLabel(meterId), bytes),
+      clock,
+    );
     const metrics = new SiteMetrics({ site: config.siteId });
     ledger.onAppend((r) => metrics.ledgerRecords.inc({ kind: r.body.kind }));
     metrics.siteLimitW.set(config.gridLimitW);
     const power = opts.power(opts.hardware);
     const orchestrator = new SessionOrchestrator(
-      { siteId: config.siteId, clock, random: opts.random, authorizer: opts.authorizer, journal, ledger, power, checkpointIntervalMs: config.checkpointIntervalMs,
+      {
+        siteId: config.siteId,
+        clock,
+        random: opts.random,
+        authorizer: opts.authorizer,
+        journal,
+        ledger,
+        power,
+        checkpointIntervalMs: config.checkpointIntervalMs,
         issueToken: async (c) => {
           const body = sessionTokenBody({ ...c, siteId: config.siteId, keyId: tokenKeyId });
           return sessionTokenFrom(body, await secureElement.sign(SITE_TOKEN_KEY, body));
         },
-        log: opts.log },
+        log: opts.log,
+      },
       opts.hardware,
     );
     metrics.observe(orchestrator);
     const recovered = await orchestrator.recover();
-    for (const s of recovered) opts.log.warn({ sessionId: s.sessionId, state: s.state, end: s.end }, "session closed by recovery after restart");
+    for (const s of recovered)
+      opts.log.warn(
+        { sessionId: s.sessionId, state: s.state, end: s.end },
+        "session closed by recovery after restart",
+      );
     for (const hw of opts.hardware) {
       const r = await hw.meter.read();
       const registerWh = Math.max(r.ok ? r.reading.registerWh : 0, ledger.lastRegisterWh(hw.config.meterId));
@@ -125,7 +189,19 @@ export class SiteController {
           broadcast: (m) => site.root.broadcast(m),
         })
       : null;
-    return new SiteController(config, site, ledgerStore, journal, ledger, orchestrator, power, metrics, new Map([[tokenKeyId, tokenKey.publicKey]]), clock, live);
+    return new SiteController(
+      config,
+      site,
+      ledgerStore,
+      journal,
+      ledger,
+      orchestrator,
+      power,
+      metrics,
+      new Map([[tokenKeyId, tokenKey.publicKey]]),
+      clock,
+      live,
+    );
   }
 
   /** One control step (meter reads, events, checkpoints, stops), then live telemetry when due. Never rejects. */

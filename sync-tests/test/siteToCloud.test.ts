@@ -66,6 +66,8 @@ test("a site's documents reach a registered cloud peer over libp2p; the cloud ve
     const state = cloud.syncState()[0]!;
     expect(state).toMatchObject({ siteId: "cloud-site", connected: true, documentsBehind: 0 });
     expect(state.lastContactMs).not.toBeNull();
+    // Normal operation writes nothing the receiver refuses.
+    expect(cloud.writeGuard.flaggedPeers()).toEqual([]);
     // The cloud verifies the site's signed chains from its own copies, with the site's certificates.
     const records: Uint8Array[] = [];
     for (const url of Object.values(root.doc().segments)) {

@@ -14,7 +14,7 @@ export async function startCloudApi(peer: CloudPeer, host: string, port: number)
   collectDefaultMetrics({ register: registry });
   const connected = new Gauge({ name: "chargemesh_cloud_sites_connected", help: "Registered sites connected now", registers: [registry] });
   const behind = new Gauge({ name: "chargemesh_cloud_documents_behind", help: "Indexed site documents not held yet", labelNames: ["site"], registers: [registry] });
-  const metrics = Registry.merge([registry, peer.live.registry]);
+  const metrics = Registry.merge([registry, peer.live.registry, peer.guardMetrics]);
   const server = createServer((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
@@ -35,7 +35,7 @@ export async function startCloudApi(peer: CloudPeer, host: string, port: number)
       return send(200, { siteId, live: peer.live.latest(siteId) });
     }
     const state = peer.syncState();
-    if (path === "/api/sites") return send(200, { peerId: peer.node.peerId.toString(), listen: peer.node.getMultiaddrs().map(String), sites: state });
+    if (path === "/api/sites") return send(200, { peerId: peer.node.peerId.toString(), listen: peer.node.getMultiaddrs().map(String), sites: state, flaggedPeers: peer.writeGuard.flaggedPeers() });
     if (path === "/metrics") {
       connected.set(state.filter((s) => s.connected).length);
       for (const s of state) behind.set({ site: s.siteId }, s.documentsBehind);

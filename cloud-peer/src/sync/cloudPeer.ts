@@ -1,15 +1,32 @@
 import { mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import type * as A from "@automerge/automerge";
 import { join } from "node:path";
 import { Repo } from "@automerge/automerge-repo";
 import type { AutomergeUrl, DocHandle, PeerId } from "@automerge/automerge-repo";
 import type { Libp2p } from "libp2p";
 import type { PrivateKey } from "@libp2p/interface";
 import { SqliteStorageAdapter } from "@chargemesh/automerge-storage-sqlite";
-import { Libp2pNetworkAdapter, PeerRegistry, createSyncNode, registeredPeersGater } from "@chargemesh/automerge-network-libp2p";
+import {
+  Libp2pNetworkAdapter,
+  PeerRegistry,
+  createSyncNode,
+  registeredPeersGater,
+} from "@chargemesh/automerge-network-libp2p";
 import type { Clock } from "@chargemesh/shared-model";
 import type { ConfigDocument, SiteRoot } from "@chargemesh/shared-model/documents/documentSchemas";
 import { LiveTelemetryGateway } from "../gateway/liveTelemetryGateway.js";
 import { dropEphemeralRelays } from "../gateway/noEphemeralRelay.js";
+import { ownerView, writeAs } from "@chargemesh/shared-model/documents/documentWriters";
+import type {
+  DocumentOwner,
+  ForeignChange,
+  Writer,
+} from "@chargemesh/shared-model/documents/documentWriters";
+import { cloudWriteGuard } from "./cloudWriteGuard.js";
+import type { WriteGuard } from "@chargemesh/shared-model/documents/writeGuard";
+import type { Registry } from "prom-client";
+import { SiteDocumentIndex } from "./siteDocumentIndex.js";
 
 export interface SiteSyncState {
   readonly siteId: string;
@@ -36,10 +53,16 @@ export interface CloudPeerOptions {
  * writes a site's documents; what it derives from them (billing) lives in its own documents.
  */
 export class CloudPeer {
-  private readonly sites = new Map<string, { peerId: string; rootUrl: AutomergeUrl; lastContactMs: number | null }>();
+  private readonly sites = new Map<
+    string,
+    { peerId: string; rootUrl: AutomergeUrl; lastContactMs: number | null }
+  >();
   private readonly configs = new Map<string, DocHandle<ConfigDocument>>();
   /** Live telemetry the registered sites broadcast on their root documents. */
   readonly live: LiveTelemetryGateway;
+  private readonly index: SiteDocumentIndex;
+  /** This peer's identity as a writer (of config and billing documents). */
+  private readonly writer: Writer;
 
   private constructor(
     readonly registry: PeerRegistry,
@@ -47,7 +70,14 @@ export class CloudPeer {
     readonly repo: Repo,
     private readonly storage: SqliteStorageAdapter,
     private readonly clock: Clock,
+    /** Receiver-side check of who writes what; flags peers that send changes their writer may not make. */
+    readonly writeGuard: WriteGuard,
+    /** Prometheus metrics of the write guard. */
+    readonly guardMetrics: Registry,
   ) {
+    this.index = new SiteDocumentIndex(repo);
+    this.writer = { side: "cloud", peerId: node.peerId.toString() };
+    writeGuard.directory.register(this.writer);
     this.live = new LiveTelemetryGateway({ clock });
     this.live.listen(repo.networkSubsystem);
     dropEphemeralRelays(repo.networkSubsystem);
@@ -56,12 +86,32 @@ export class CloudPeer {
   static async start(opts: CloudPeerOptions): Promise<CloudPeer> {
     mkdirSync(opts.dataDir, { recursive: true });
     const registry = new PeerRegistry();
-    const node = await createSyncNode({ privateKey: opts.privateKey, listen: opts.listen, connectionGater: registeredPeersGater(registry, (p) => opts.onRefused?.(p, "unregistered peer")) });
+    const node = await createSyncNode({
+      privateKey: opts.privateKey,
+      listen: opts.listen,
+      connectionGater: registeredPeersGater(registry, (p) => opts.onRefused?.(p, "unregistered peer")),
+    });
     const storage = new SqliteStorageAdapter(join(opts.dataDir, "cloud.sqlite"));
-    const network = new Libp2pNetworkAdapter({ node, dial: opts.peers ?? [], onViolation: (p, why) => opts.onRefused?.(p, why) });
     let peer: CloudPeer | null = null;
-    const repo = new Repo({ storage, network: [network], peerId: node.peerId.toString() as PeerId, sharePolicy: async (p, doc) => peer?.mayShare(p, doc) ?? false });
-    peer = new CloudPeer(registry, node, repo, storage, opts.clock);
+    const { guard, registry: guardMetrics } = cloudWriteGuard({
+      clock: opts.clock,
+      ownerOf: (id) => peer?.documentOwner(id) ?? null,
+      current: (id) => peer?.currentDoc(id) ?? null,
+      peer: (p) => registry.lookup(p),
+    });
+    const network = new Libp2pNetworkAdapter({
+      node,
+      dial: opts.peers ?? [],
+      inboundFilter: guard.check,
+      onViolation: (p, why) => opts.onRefused?.(p, why),
+    });
+    const repo = new Repo({
+      storage,
+      network: [network],
+      peerId: node.peerId.toString() as PeerId,
+      sharePolicy: async (p, doc) => peer?.mayShare(p, doc) ?? false,
+    });
+    peer = new CloudPeer(registry, node, repo, storage, opts.clock, guard, guardMetrics);
     repo.networkSubsystem.on("peer", ({ peerId }) => peer.touch(peerId));
     repo.networkSubsystem.on("message", (m) => peer.touch(m.senderId));
     return peer;
@@ -87,7 +137,9 @@ export class CloudPeer {
   publishConfig(siteId: string, update: (doc: ConfigDocument) => void): string {
     let handle = this.configs.get(siteId);
     if (!handle) {
-      handle = this.repo.create<ConfigDocument>({
+      handle = this.repo.create<ConfigDocument>();
+      writeAs(handle, this.writer, randomBytes);
+      const initial: ConfigDocument = {
         schemaVersion: 1,
         version: 0,
         issuedAtMs: this.clock.now(),
@@ -97,7 +149,8 @@ export class CloudPeer {
         accountStanding: {},
         offlinePolicy: { unknownContractMaxEnergyWh: 30_000, unknownContractMaxSessionsPerDay: 2 },
         siteLimits: {},
-      });
+      };
+      handle.change((d) => void Object.assign(d, initial));
       this.configs.set(siteId, handle);
     }
     handle.change((d) => {
@@ -112,26 +165,37 @@ export class CloudPeer {
   ownerOf(documentId: string): string | null {
     const id = documentId.replace("automerge:", "");
     for (const [siteId, h] of this.configs) if (h.documentId === id) return siteId;
-    for (const [siteId, s] of this.sites) {
-      if (s.rootUrl.replace("automerge:", "") === id) return siteId;
-      const root = this.repo.handles[s.rootUrl.replace("automerge:", "") as never] as DocHandle<SiteRoot> | undefined;
-      if (!root?.isReady()) continue;
-      const d = root.doc();
-      for (const u of [...Object.values(d.journals), ...Object.values(d.segments)]) if (u.replace("automerge:", "") === id) return siteId;
-    }
-    return null;
+    return this.index.ownerOf(id);
+  }
+
+  /** This peer's present copy of a document, when it holds one. */
+  currentDoc(documentId: string): A.Doc<unknown> | null {
+    const h = this.repo.handles[documentId.replace("automerge:", "") as never] as
+      DocHandle<unknown> | undefined;
+    return h?.isReady() ? (h.doc() as A.Doc<unknown>) : null;
+  }
+
+  /** Who may write `documentId`: a registered site for its own documents, the cloud for the configs it wrote; null when unknown. */
+  documentOwner(documentId: string): DocumentOwner | null {
+    const id = documentId.replace("automerge:", "");
+    for (const h of this.configs.values()) if (h.documentId === id) return { side: "cloud" };
+    const siteId = this.index.ownerOf(id);
+    return siteId === null ? null : { side: "site", siteId };
   }
 
   /** Registers a site: its libp2p peer ID and its root document URL (both from the registry). */
   registerSite(siteId: string, peerId: string, rootUrl: string): void {
     this.registry.register(peerId, "site", siteId);
     this.sites.set(siteId, { peerId, rootUrl: rootUrl as AutomergeUrl, lastContactMs: null });
+    this.index.addSite(siteId, rootUrl);
+    this.writeGuard.directory.register({ side: "site", siteId });
     this.live.watchSite(siteId, peerId, rootUrl);
   }
 
   /** Registers another cloud peer (another region). */
   registerCloudPeer(name: string, peerId: string): void {
     this.registry.register(peerId, "cloud", name);
+    this.writeGuard.directory.register({ side: "cloud", peerId });
   }
 
   private touch(peerId: string): void {
@@ -139,7 +203,9 @@ export class CloudPeer {
   }
 
   /** The site's root document and every document it indexes, as held here (fetched if missing). */
-  async siteDocuments(siteId: string): Promise<{ root: DocHandle<SiteRoot>; documents: DocHandle<unknown>[] }> {
+  async siteDocuments(
+    siteId: string,
+  ): Promise<{ root: DocHandle<SiteRoot>; documents: DocHandle<unknown>[] }> {
     const site = this.sites.get(siteId);
     if (!site) throw new Error(`unknown site ${siteId}`);
     const root = await this.repo.find<SiteRoot>(site.rootUrl);
@@ -148,14 +214,44 @@ export class CloudPeer {
     return { root, documents };
   }
 
+  /**
+   * The site's documents as the site wrote them (owner views): what any other writer put into them,
+   * and what builds on it, is left out and listed. Every derived view of a site starts here.
+   */
+  async siteView(
+    siteId: string,
+  ): Promise<{ root: SiteRoot; documents: { url: string; doc: unknown; foreign: ForeignChange[] }[] }> {
+    const { root, documents } = await this.siteDocuments(siteId);
+    const owner: DocumentOwner = { side: "site", siteId };
+    const view = (h: DocHandle<unknown>) => ({
+      url: h.url,
+      ...ownerView(h.doc() as A.Doc<unknown>, owner, this.writeGuard.directory),
+    });
+    const rootView = view(root as DocHandle<unknown>);
+    return { root: rootView.doc as SiteRoot, documents: [rootView, ...documents.map(view)] };
+  }
+
   /** Each registered site's connection, last contact and how many of its documents are not here yet. */
   syncState(): SiteSyncState[] {
     const connected = new Set<string>(this.repo.peers);
     return [...this.sites].map(([siteId, s]) => {
-      const root = this.repo.handles[s.rootUrl.replace("automerge:", "") as never] as DocHandle<SiteRoot> | undefined;
-      const indexed = root?.isReady() ? [...Object.values(root.doc().journals), ...Object.values(root.doc().segments)] : [];
-      const held = indexed.filter((u) => (this.repo.handles[u.replace("automerge:", "") as never] as DocHandle<unknown> | undefined)?.isReady()).length;
-      return { siteId, peerId: s.peerId, connected: connected.has(s.peerId), lastContactMs: s.lastContactMs, documentsBehind: root?.isReady() ? indexed.length - held : 1 };
+      const root = this.repo.handles[s.rootUrl.replace("automerge:", "") as never] as
+        DocHandle<SiteRoot> | undefined;
+      const indexed = root?.isReady()
+        ? [...Object.values(root.doc().journals), ...Object.values(root.doc().segments)]
+        : [];
+      const held = indexed.filter((u) =>
+        (
+          this.repo.handles[u.replace("automerge:", "") as never] as DocHandle<unknown> | undefined
+        )?.isReady(),
+      ).length;
+      return {
+        siteId,
+        peerId: s.peerId,
+        connected: connected.has(s.peerId),
+        lastContactMs: s.lastContactMs,
+        documentsBehind: root?.isReady() ? indexed.length - held : 1,
+      };
     });
   }
 

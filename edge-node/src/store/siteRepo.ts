@@ -1,9 +1,28 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, existsSync } from "node:fs";
+import {
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  openSync,
+  fsyncSync,
+  closeSync,
+  existsSync,
+} from "node:fs";
 import { join } from "node:path";
 import { Repo } from "@automerge/automerge-repo";
-import type { AutomergeUrl, DocHandle, DocumentId, NetworkAdapterInterface, PeerId } from "@automerge/automerge-repo";
+import type {
+  AutomergeUrl,
+  DocHandle,
+  DocumentId,
+  NetworkAdapterInterface,
+  PeerId,
+} from "@automerge/automerge-repo";
 import { SqliteStorageAdapter } from "@chargemesh/automerge-storage-sqlite";
+import { randomBytes } from "node:crypto";
+import type * as A from "@automerge/automerge";
 import type { SiteId } from "@chargemesh/shared-model";
+import { writeAs } from "@chargemesh/shared-model/documents/documentWriters";
+import type { Writer } from "@chargemesh/shared-model/documents/documentWriters";
 
 /** The site root document: the index of the site's other documents (peers cannot discover them otherwise). */
 export interface SiteRootDoc {
@@ -22,37 +41,76 @@ export interface SiteRootDoc {
 /**
  * The site's automerge-repo on durable SQLite storage, with a find-or-create index of its documents.
  * `flush` resolves when the named documents are on disk (WAL + synchronous=FULL in the adapter).
+ * Every handle it gives out writes as this site (writer-tagged actor IDs, fresh per process), so
+ * receivers can tell the site's changes from anyone else's.
  */
 export class SiteRepo {
   private constructor(
     readonly repo: Repo,
     readonly root: DocHandle<SiteRootDoc>,
     private readonly storage: SqliteStorageAdapter,
+    readonly writer: Writer,
   ) {}
 
+  /** The site's present copy of a document, when it holds one. */
+  currentDoc(documentId: string): A.Doc<unknown> | null {
+    const h = this.repo.handles[documentId.replace("automerge:", "") as DocumentId] as
+      DocHandle<unknown> | undefined;
+    return h?.isReady() ? (h.doc() as A.Doc<unknown>) : null;
+  }
+
+  /** True when `documentId` (URL or bare ID) is the root or a document the root indexes. */
+  isOwnDocument(documentId: string): boolean {
+    const id = documentId.replace("automerge:", "");
+    if (id === this.root.documentId) return true;
+    const d = this.root.doc();
+    return [...Object.values(d.journals), ...Object.values(d.segments)].some(
+      (u) => u.replace("automerge:", "") === id,
+    );
+  }
+
   /** Opens (or creates) the site's store in `dataDir`. Fails if the store belongs to another site. */
-  static async open(siteId: SiteId, dataDir: string, network: NetworkAdapterInterface[] = [], peerId?: PeerId): Promise<SiteRepo> {
+  static async open(
+    siteId: SiteId,
+    dataDir: string,
+    network: NetworkAdapterInterface[] = [],
+    peerId?: PeerId,
+  ): Promise<SiteRepo> {
     mkdirSync(dataDir, { recursive: true });
     const storage = new SqliteStorageAdapter(join(dataDir, "site.sqlite"));
     const repo = new Repo({ storage, network, ...(peerId ? { peerId } : {}), sharePolicy: async () => true });
     const rootFile = join(dataDir, "root-url");
+    const writer: Writer = { side: "site", siteId };
     let root: DocHandle<SiteRootDoc>;
     if (existsSync(rootFile)) {
       root = await repo.find<SiteRootDoc>(readFileSync(rootFile, "utf8").trim() as AutomergeUrl);
-      if (root.doc().siteId !== siteId) throw new Error(`store in ${dataDir} belongs to site ${root.doc().siteId}, not ${siteId}`);
+      if (root.doc().siteId !== siteId)
+        throw new Error(`store in ${dataDir} belongs to site ${root.doc().siteId}, not ${siteId}`);
+      writeAs(root, writer, randomBytes);
     } else {
-      root = repo.create<SiteRootDoc>({ schemaVersion: 1, siteId, journals: {}, segments: {}, meterCertificates: {}, operatorKeys: {} });
+      root = createAs<SiteRootDoc>(repo, writer, {
+        schemaVersion: 1,
+        siteId,
+        journals: {},
+        segments: {},
+        meterCertificates: {},
+        operatorKeys: {},
+      });
       await repo.flush([root.documentId]);
       writeDurably(rootFile, root.url);
     }
-    return new SiteRepo(repo, root, storage);
+    return new SiteRepo(repo, root, storage, writer);
   }
 
   /** The handle indexed under `key` in the root's `field` map, created with `init` when absent. */
   async findOrCreate<T>(field: "journals" | "segments", key: string, init: () => T): Promise<DocHandle<T>> {
     const url = this.root.doc()[field][key];
-    if (url) return this.repo.find<T>(url as AutomergeUrl);
-    const handle = this.repo.create<T>(init());
+    if (url) {
+      const found = await this.repo.find<T>(url as AutomergeUrl);
+      writeAs(found, this.writer, randomBytes);
+      return found;
+    }
+    const handle = createAs<T>(this.repo, this.writer, init());
     await this.repo.flush([handle.documentId]);
     this.root.change((d) => {
       d[field][key] = handle.url;
@@ -62,7 +120,12 @@ export class SiteRepo {
   }
 
   /** Stores a meter key certificate and its operator's public key in the root document, durably. */
-  async addMeterCertificate(meterId: string, certificate: Uint8Array, operatorKeyId: string, operatorPublicKey: Uint8Array): Promise<void> {
+  async addMeterCertificate(
+    meterId: string,
+    certificate: Uint8Array,
+    operatorKeyId: string,
+    operatorPublicKey: Uint8Array,
+  ): Promise<void> {
     this.root.change((d) => {
       d.operatorKeys[operatorKeyId] = operatorPublicKey;
       // Assigning a list inside a change yields a proxy only when read back, so assign, then read.
@@ -82,6 +145,14 @@ export class SiteRepo {
     await this.repo.shutdown();
     this.storage.close();
   }
+}
+
+/** A new document whose every change, the first included, is written as `writer`. */
+function createAs<T>(repo: Repo, writer: Writer, initial: T): DocHandle<T> {
+  const handle = repo.create<T>();
+  writeAs(handle, writer, randomBytes);
+  handle.change((d) => void Object.assign(d as object, initial));
+  return handle;
 }
 
 /** Writes a small file atomically and durably (temp file, fsync, rename). */

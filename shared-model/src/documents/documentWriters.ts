@@ -72,36 +72,45 @@ function isForeign(c: A.DecodedChange, allowed: (w: Writer) => boolean, director
   return w === null || !allowed(w);
 }
 
+/** Why an incoming sync message is not applied; `violation` is false when it merely could not be checked. */
+export type SyncCheck =
+  { ok: true } | { ok: false; reason: string; violation: boolean; foreign: ForeignChange[] };
+
 /**
  * Checks the changes an incoming sync message carries against who may write its document.
- * `allowed` is the receiver's rule for that document. Never throws: a message that does not decode
- * is refused with a reason.
+ * `allowed` is the receiver's rule for that document; `current` is the receiver's copy of it (null
+ * when it has none), which changes sent as a partial document chunk are read against. Never throws:
+ * a message that does not decode is refused with a reason.
  */
 export function checkSyncMessage(
   syncMessage: Uint8Array,
   allowed: (w: Writer) => boolean,
   directory: WriterDirectory,
-): { ok: true } | { ok: false; reason: string; foreign: ForeignChange[] } {
-  let changes: Uint8Array[];
+  current: A.Doc<unknown> | null = null,
+): SyncCheck {
+  let entries: Uint8Array[];
   try {
-    changes = A.decodeSyncMessage(syncMessage).changes;
+    entries = A.decodeSyncMessage(syncMessage).changes;
   } catch (e) {
-    return { ok: false, reason: `malformed sync message: ${(e as Error).message}`, foreign: [] };
+    return {
+      ok: false,
+      reason: `malformed sync message: ${(e as Error).message}`,
+      violation: true,
+      foreign: [],
+    };
   }
-  const foreign: ForeignChange[] = [];
-  for (const bytes of changes) {
-    const decoded = decodeChunk(bytes);
-    if (!decoded.ok) return { ok: false, reason: `malformed change: ${decoded.reason}`, foreign };
-    for (const c of decoded.changes)
-      if (isForeign(c, allowed, directory))
-        foreign.push({
-          hash: c.hash,
-          actor: c.actor,
-          seq: c.seq,
-          writer: directory.writerOf(c.actor),
-          tainted: false,
-        });
-  }
+  if (entries.length === 0) return { ok: true };
+  const decoded = decodeEntries(entries, current);
+  if (!decoded.ok) return { ok: false, reason: decoded.reason, violation: decoded.violation, foreign: [] };
+  const foreign = decoded.changes
+    .filter((c) => isForeign(c, allowed, directory))
+    .map((c) => ({
+      hash: c.hash,
+      actor: c.actor,
+      seq: c.seq,
+      writer: directory.writerOf(c.actor),
+      tainted: false,
+    }));
   if (foreign.length === 0) return { ok: true };
   const who = foreign[0]!.writer;
   const name =
@@ -113,32 +122,37 @@ export function checkSyncMessage(
   return {
     ok: false,
     reason: `${foreign.length} change(s) by ${name}, who may not write this document`,
+    violation: true,
     foreign,
   };
 }
 
 /**
- * The changes in one entry of a sync message: a single change, a bundle of changes, or (what
- * automerge sends a peer that has nothing) a whole document chunk.
+ * The changes a sync message's entries carry. Entries are single changes or (what automerge 3 sends
+ * for several) a document chunk holding just the missing changes, readable only on top of the
+ * receiver's copy: so unless every entry is a plain change, they are applied to a scratch copy of
+ * `current` and the new changes read back.
  */
-function decodeChunk(
-  bytes: Uint8Array,
-): { ok: true; changes: A.DecodedChange[] } | { ok: false; reason: string } {
+function decodeEntries(
+  entries: Uint8Array[],
+  current: A.Doc<unknown> | null,
+): { ok: true; changes: A.DecodedChange[] } | { ok: false; reason: string; violation: boolean } {
   try {
-    return { ok: true, changes: [A.decodeChange(bytes)] };
+    return { ok: true, changes: entries.map((e) => A.decodeChange(e)) };
   } catch {
-    /* not a single change */
+    /* not all plain changes */
   }
+  const base = current ?? A.init<unknown>();
+  let scratch: A.Doc<unknown>;
   try {
-    return { ok: true, changes: A.readBundle(bytes).changes as A.DecodedChange[] };
-  } catch {
-    /* not a bundle */
-  }
-  try {
-    return { ok: true, changes: A.getAllChanges(A.load(bytes)).map((c) => A.decodeChange(c)) };
+    scratch = A.clone(base);
+    for (const e of entries) scratch = A.loadIncremental(scratch, e);
   } catch (e) {
-    return { ok: false, reason: (e as Error).message };
+    return { ok: false, reason: `malformed change: ${(e as Error).message}`, violation: true };
   }
+  if (A.getMissingDeps(scratch, []).length > 0)
+    return { ok: false, reason: "changes whose dependencies this peer does not hold yet", violation: false };
+  return { ok: true, changes: A.getChangesSince(scratch, A.getHeads(base)).map((c) => A.decodeChange(c)) };
 }
 
 /**
@@ -180,4 +194,18 @@ export function ownerView<T>(
     all.filter(({ c }) => !excluded.has(c.hash)).map(({ bytes }) => bytes),
   );
   return { doc: view, foreign };
+}
+
+/**
+ * Makes `handle`'s document write as `writer` from now on: when its actor ID does not carry the
+ * writer's tag, the document is swapped for a clone with a fresh writer actor (same heads, nothing
+ * written). Cheap when the actor is already the writer's.
+ */
+export function writeAs<T>(
+  handle: { doc(): A.Doc<T>; update(fn: (d: A.Doc<T>) => A.Doc<T>): void },
+  writer: Writer,
+  randomBytes: (n: number) => Uint8Array,
+): void {
+  if (A.getActorId(handle.doc()).startsWith(writerTag(writer))) return;
+  handle.update((d) => A.clone(d, { actor: writerActorId(writer, randomBytes) }));
 }
