@@ -136,6 +136,23 @@ test("each side writes only its own documents: the receiver drops the other side
     expect(atCloud.doc().sessions["site-1-s1"]!.state).toBe("charging");
     expect(heads(atCloud)).toBe(heads(journal));
 
+    // Site 2 broadcasts on site 1's root: dropped at the cloud, which would otherwise pass it on to site 1.
+    stream.send(
+      encodeFrame({
+        type: "ephemeral",
+        senderId: node2.peerId.toString(),
+        targetId: cloudPeerId,
+        documentId: site.root.documentId,
+        sessionId: "rogue",
+        count: 1,
+        data: new Uint8Array([0xa0]),
+      }),
+    );
+    await until(() => cloud.writeGuard.flaggedPeers()[0]!.violations === 2);
+    expect(cloud.writeGuard.flaggedPeers()[0]!.lastReason).toMatch(
+      /site site-2 broadcast on a document that is not its own/,
+    );
+
     // (b) Site 1 writes into its config document, which only the cloud writes.
     const configUrl = cloud.publishConfig(
       "site-1",

@@ -93,7 +93,7 @@ export class CloudPeer {
     });
     const storage = new SqliteStorageAdapter(join(opts.dataDir, "cloud.sqlite"));
     let peer: CloudPeer | null = null;
-    const { guard, registry: guardMetrics } = cloudWriteGuard({
+    const { guard, registry: guardMetrics, inboundFilter } = cloudWriteGuard({
       clock: opts.clock,
       ownerOf: (id) => peer?.documentOwner(id) ?? null,
       current: (id) => peer?.currentDoc(id) ?? null,
@@ -102,7 +102,7 @@ export class CloudPeer {
     const network = new Libp2pNetworkAdapter({
       node,
       dial: opts.peers ?? [],
-      inboundFilter: guard.check,
+      inboundFilter,
       onViolation: (p, why) => opts.onRefused?.(p, why),
     });
     const repo = new Repo({

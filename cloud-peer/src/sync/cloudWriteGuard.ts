@@ -23,7 +23,12 @@ export interface CloudWriteGuardOptions {
  * peer, as written by any registered writer (owner views sort it out once its owner is known).
  * Dropped messages are counted per peer in `registry`.
  */
-export function cloudWriteGuard(opts: CloudWriteGuardOptions): { guard: WriteGuard; registry: Registry } {
+export function cloudWriteGuard(opts: CloudWriteGuardOptions): {
+  guard: WriteGuard;
+  registry: Registry;
+  /** The adapter's inbound filter: the write guard, and ephemeral messages only on a site's own documents. */
+  inboundFilter: (message: { readonly type: string }, remote: string) => string | null;
+} {
   const registry = new Registry();
   const refused = new Counter({
     name: "chargemesh_cloud_write_violations_total",
@@ -41,8 +46,21 @@ export function cloudWriteGuard(opts: CloudWriteGuardOptions): { guard: WriteGua
     if (owner.side === "cloud") return (w) => w.side === "cloud";
     return owner.siteId === sender.name ? (w) => mayWrite(self, w) : () => false;
   };
-  return {
-    guard: new WriteGuard(rule, opts.clock, opts.current, (p) => refused.inc({ peer: p.peerId })),
-    registry,
+  const guard = new WriteGuard(rule, opts.clock, opts.current, (p) => refused.inc({ peer: p.peerId }));
+  // A site broadcasts live figures on its own root only: on another site's document they would reach
+  // that site's link as a stranger's message.
+  const inboundFilter = (message: { readonly type: string }, remote: string): string | null => {
+    if (message.type !== "ephemeral") return guard.check(message, remote);
+    const sender = opts.peer(remote);
+    const { documentId } = message as { documentId?: unknown };
+    if (sender?.role !== "site") return null;
+    const owner = typeof documentId === "string" ? opts.ownerOf(documentId) : null;
+    if (owner?.side === "site" && owner.siteId === sender.name) return null;
+    return guard.flag(
+      remote,
+      String(documentId),
+      `site ${sender.name} broadcast on a document that is not its own`,
+    );
   };
+  return { guard, registry, inboundFilter };
 }

@@ -55,7 +55,8 @@ export class WriteGuard {
     return [...this.flagged.values()].sort((a, b) => b.violations - a.violations);
   }
 
-  private flag(remote: string, documentId: string, reason: string): string {
+  /** Flags `remote` for a message about `documentId` refused for `reason`; returns the reason as reported. */
+  flag(remote: string, documentId: string, reason: string): string {
     const peer = {
       peerId: remote,
       violations: (this.flagged.get(remote)?.violations ?? 0) + 1,
