@@ -6,6 +6,8 @@ import { webSockets } from "@libp2p/websockets";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import type { ConnectionGater, PrivateKey } from "@libp2p/interface";
+import { connectionManagerInit } from "./connectionLimits.js";
+import type { ConnectionLimits } from "./connectionLimits.js";
 
 export interface SyncNodeOptions {
   /** The node's Ed25519 identity (kept by the node across restarts: its peer ID is its registry entry). */
@@ -13,16 +15,19 @@ export interface SyncNodeOptions {
   /** Multiaddrs to listen on, e.g. `/ip4/127.0.0.1/tcp/0` or `/ip4/0.0.0.0/tcp/4002/ws`; none for a site behind NAT. */
   readonly listen?: readonly string[];
   readonly connectionGater?: ConnectionGater;
+  /** Connection-manager limits; libp2p's defaults (fit for a site) where unset. A cloud peer passes `CLOUD_CONNECTION_LIMITS`. */
+  readonly connectionLimits?: ConnectionLimits;
 }
 
-/** A libp2p node for sync: TCP and WebSockets, Noise (mutually authenticated Ed25519 identities), yamux. */
-export function createSyncNode(opts: SyncNodeOptions): Promise<Libp2p> {
+/** A libp2p node for sync: TCP and WebSockets, Noise (mutually authenticated Ed25519 identities), yamux; rejects (RangeError) a connection limit below 1. */
+export async function createSyncNode(opts: SyncNodeOptions): Promise<Libp2p> {
   return createLibp2p({
     privateKey: opts.privateKey,
     addresses: { listen: [...(opts.listen ?? [])] },
     transports: [tcp(), webSockets()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    connectionManager: connectionManagerInit(opts.connectionLimits),
     ...(opts.connectionGater ? { connectionGater: opts.connectionGater } : {}),
   });
 }

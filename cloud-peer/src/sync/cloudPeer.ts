@@ -8,11 +8,13 @@ import type { Libp2p } from "libp2p";
 import type { PrivateKey } from "@libp2p/interface";
 import { SqliteStorageAdapter } from "@chargemesh/automerge-storage-sqlite";
 import {
+  CLOUD_CONNECTION_LIMITS,
   Libp2pNetworkAdapter,
   PeerRegistry,
   createSyncNode,
   registeredPeersGater,
 } from "@chargemesh/automerge-network-libp2p";
+import type { ConnectionLimits } from "@chargemesh/automerge-network-libp2p";
 import type { Clock } from "@chargemesh/shared-model";
 import type { ConfigDocument, SiteRoot } from "@chargemesh/shared-model/documents/documentSchemas";
 import { LiveTelemetryGateway } from "../gateway/liveTelemetryGateway.js";
@@ -45,6 +47,8 @@ export interface CloudPeerOptions {
   /** Other cloud peers (other regions) to dial. */
   readonly peers?: readonly string[];
   readonly onRefused?: (peerId: string, why: string) => void;
+  /** libp2p connection limits over `CLOUD_CONNECTION_LIMITS` (10,000 connections, 1,000 new per second per host). */
+  readonly connectionLimits?: ConnectionLimits;
 }
 
 /**
@@ -90,6 +94,7 @@ export class CloudPeer {
       privateKey: opts.privateKey,
       listen: opts.listen,
       connectionGater: registeredPeersGater(registry, (p) => opts.onRefused?.(p, "unregistered peer")),
+      connectionLimits: { ...CLOUD_CONNECTION_LIMITS, ...opts.connectionLimits },
     });
     const storage = new SqliteStorageAdapter(join(opts.dataDir, "cloud.sqlite"));
     let peer: CloudPeer | null = null;

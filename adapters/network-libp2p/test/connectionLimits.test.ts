@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { multiaddr } from "@multiformats/multiaddr";
+import type { Libp2p } from "libp2p";
+import { createSyncNode } from "../src/syncNode.js";
+import { CLOUD_CONNECTION_LIMITS } from "../src/connectionLimits.js";
+import type { ConnectionLimits } from "../src/connectionLimits.js";
+
+const nodes: Libp2p[] = [];
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.stop()));
+});
+
+async function listener(connectionLimits?: ConnectionLimits): Promise<Libp2p> {
+  const n = await createSyncNode({
+    privateKey: await generateKeyPair("Ed25519"),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    ...(connectionLimits ? { connectionLimits } : {}),
+  });
+  nodes.push(n);
+  return n;
+}
+
+async function dialers(count: number): Promise<Libp2p[]> {
+  const made = await Promise.all(
+    Array.from({ length: count }, async () =>
+      createSyncNode({ privateKey: await generateKeyPair("Ed25519") }),
+    ),
+  );
+  nodes.push(...made);
+  return made;
+}
+
+async function until(cond: () => boolean, ms = 3_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Dials `target` from every dialer at once (all from 127.0.0.1); returns how many dials succeeded. */
+async function dialAll(target: Libp2p, from: readonly Libp2p[]): Promise<number> {
+  const addr = multiaddr(target.getMultiaddrs()[0]!.toString());
+  const results = await Promise.allSettled(
+    from.map((d) => d.dial(addr, { signal: AbortSignal.timeout(5_000) })),
+  );
+  return results.filter((r) => r.status === "fulfilled").length;
+}
+
+describe("createSyncNode connection limits", () => {
+  test("a node created with maxConnections 3 holds no more than 3 connections", async () => {
+    const target = await listener({ maxConnections: 3, inboundConnectionThreshold: 100 });
+    const from = await dialers(6);
+    for (const d of from)
+      await d.dial(multiaddr(target.getMultiaddrs()[0]!.toString())).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(target.getConnections().length).toBeLessThanOrEqual(3);
+    const stillOpen = from.filter((d) => d.getConnections().some((c) => c.status === "open")).length;
+    expect(stillOpen).toBeLessThanOrEqual(3);
+    expect(stillOpen).toBeGreaterThan(0);
+  });
+
+  test("libp2p's default refuses a burst of new connections from one host; the cloud limits accept it", async () => {
+    const burst = 20;
+    const site = await listener();
+    const acceptedByDefault = await dialAll(site, await dialers(burst));
+    // Default: 5 new inbound connections per second per host and 10 upgrading at once.
+    expect(acceptedByDefault).toBeLessThan(burst);
+
+    const cloud = await listener(CLOUD_CONNECTION_LIMITS);
+    const acceptedByCloud = await dialAll(cloud, await dialers(burst));
+    expect(acceptedByCloud).toBe(burst);
+    await until(() => cloud.getConnections().length === burst);
+  });
+
+  test("a limit below 1 is refused", async () => {
+    await expect(
+      createSyncNode({
+        privateKey: await generateKeyPair("Ed25519"),
+        connectionLimits: { maxConnections: 0 },
+      }),
+    ).rejects.toThrow(RangeError);
+  });
+});
