@@ -118,7 +118,8 @@ test("three site processes and two region processes converge to identical heads 
   };
   await register("b", [], [{ name: "region-a", peerId: regionPeerId.a }]);
 
-  // Sites: each dials both regions through its own proxies; each runs once both regions admit it.
+  // Sites: each dials its home region (failing over to the other) through its own proxies; each runs
+  // once both regions admit it.
   const progress = new Map<string, number>();
   const finished = new Set<string>();
   const onSiteEvent = (siteId: string) => (m: ChildMessage) => {
@@ -136,7 +137,11 @@ test("three site processes and two region processes converge to identical heads 
       seed: SEED + i,
       startMs: START_MS,
       windowMs: WINDOW_MS,
-      dial: [await proxyTo("a", regionPeerId.a), await proxyTo("b", regionPeerId.b)],
+      // Home region first (sites 1 and 3 in a, site 2 in b); the other region is the fallback.
+      dial:
+        i % 2 === 0
+          ? [await proxyTo("a", regionPeerId.a), await proxyTo("b", regionPeerId.b)]
+          : [await proxyTo("b", regionPeerId.b), await proxyTo("a", regionPeerId.a)],
       paceMsPerSimMinute: 60,
     };
     siteArgs.set(siteId, args);
