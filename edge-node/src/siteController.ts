@@ -12,6 +12,9 @@ import { SessionOrchestrator } from "./session/sessionOrchestrator.js";
 import type { PowerCoordinator, StallHardware } from "./session/sessionOrchestrator.js";
 import { SiteRepo } from "./store/siteRepo.js";
 import { siteWriteGuard } from "./store/siteWriteGuard.js";
+import { SiteArchiver } from "./store/siteArchiver.js";
+import type { AutomergeUrl, Message } from "@automerge/automerge-repo";
+import type { ConfigDocument } from "@chargemesh/shared-model/documents/documentSchemas";
 import { AutomergeLedgerStore } from "./store/automergeLedgerStore.js";
 import { AutomergeSessionJournal } from "./store/automergeSessionJournal.js";
 import { SiteMetrics } from "./observability/siteMetrics.js";
@@ -73,9 +76,22 @@ export class SiteController {
     /** The site's token keys by key ID (what the cloud gateway also receives). */
     readonly tokenKeys: ReadonlyMap<string, Uint8Array>,
     private readonly clock: Clock,
+    private readonly log: Logger,
     /** Broadcasts live figures on the root document to the cloud peers (present only with sync). */
-    readonly live: LiveTelemetryPublisher | null = null,
+    readonly live: LiveTelemetryPublisher | null,
+    /** Archives the closed days a cloud peer acknowledged (once a config document is attached). */
+    readonly archiver: SiteArchiver,
   ) {}
+
+  private lastArchiveMs = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Attaches the config document the cloud addressed to this site (its URL comes with provisioning):
+   * the site reads acknowledgements from it and archives what they cover.
+   */
+  async attachConfig(url: string): Promise<void> {
+    this.archiver.attachConfig(await this.site.repo.find<ConfigDocument>(url as AutomergeUrl));
+  }
 
   /** Verifies a car's or phone's session token offline; the session it may read, or why not. */
   checkSessionToken(
@@ -108,7 +124,8 @@ export class SiteController {
             node: opts.sync.node,
             dial: opts.sync.dial,
             dialMode: opts.sync.dialMode ?? "failover",
-            ...(guard ? { inboundFilter: guard.check } : {}),
+            // A document the site archived stays out of its repo, whoever offers it again.
+            ...(guard ? { inboundFilter: (m: Message, r: string) => archivedDocumentMessage(m, siteRef) ?? guard.check(m, r) } : {}),
           }),
         ]
       : [];
@@ -200,7 +217,9 @@ export class SiteController {
       metrics,
       new Map([[tokenKeyId, tokenKey.publicKey]]),
       clock,
+      opts.log,
       live,
+      new SiteArchiver({ site, ledger: ledgerStore, journal, clock }),
     );
   }
 
@@ -208,10 +227,24 @@ export class SiteController {
   async tick(): Promise<void> {
     await this.orchestrator.tick();
     this.live?.tick();
+    if (this.clock.now() - this.lastArchiveMs >= ARCHIVE_EVERY_MS) {
+      this.lastArchiveMs = this.clock.now();
+      const archived = await this.archiver.run();
+      if (archived.length > 0) this.log.info({ archived: archived.length }, "archived acknowledged days");
+    }
   }
 
   async stop(): Promise<void> {
     await this.orchestrator.close();
     await this.site.close();
   }
+}
+
+/** How often the site looks for acknowledged days to archive, ms of its clock. */
+const ARCHIVE_EVERY_MS = 10 * 60_000;
+
+/** Why a message about a document the site archived is not taken in, or null for any other message. */
+function archivedDocumentMessage(m: Message, site: SiteRepo | null): string | null {
+  const documentId = (m as { documentId?: unknown }).documentId;
+  return typeof documentId === "string" && site?.isArchived(documentId) ? `document ${documentId} is archived here` : null;
 }

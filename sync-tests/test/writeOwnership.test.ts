@@ -33,7 +33,8 @@ const heads = (h: DocHandle<unknown>) =>
 const DAY = "2026-06-01";
 
 /** The sync message `mine` sends a peer holding `theirs` once the peers have exchanged heads: it carries the changes. */
-function messageCarryingChanges<T>(mine: A.Doc<T>, theirs: A.Doc<T>): Uint8Array {
+function messageCarryingChanges<T>(mine: A.Doc<T>, theirsNow: A.Doc<T>): Uint8Array {
+  let theirs = A.clone(theirsNow);
   let [myState, theirState] = [A.initSyncState(), A.initSyncState()];
   for (let i = 0; i < 4; i++) {
     const [ts, fromThem] = A.generateSyncMessage(theirs, theirState);

@@ -5,3 +5,4 @@ export type { SyncNodeOptions } from "./syncNode.js";
 export { CLOUD_CONNECTION_LIMITS } from "./connectionLimits.js";
 export type { ConnectionLimits } from "./connectionLimits.js";
 export { PeerRegistry, registeredPeersGater } from "./peerAdmission.js";
+export { exitOnUnexpectedErrors, isAutomergeRepoReadyTimeout } from "./repoCrashPolicy.js";

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import type * as A from "@automerge/automerge";
+import * as A from "@automerge/automerge";
 import { join } from "node:path";
 import { Repo } from "@automerge/automerge-repo";
 import type { AutomergeUrl, DocHandle, PeerId } from "@automerge/automerge-repo";
@@ -29,6 +29,10 @@ import { cloudWriteGuard } from "./cloudWriteGuard.js";
 import type { WriteGuard } from "@chargemesh/shared-model/documents/writeGuard";
 import type { Registry } from "prom-client";
 import { SiteDocumentIndex } from "./siteDocumentIndex.js";
+import { SiteConfigUrls } from "./siteConfigUrls.js";
+import { closedDays, dayDocuments } from "@chargemesh/shared-model/documents/archiveRules";
+
+const TERMINAL = new Set(["completed", "rejected", "failed"]);
 
 export interface SiteSyncState {
   readonly siteId: string;
@@ -47,6 +51,8 @@ export interface CloudPeerOptions {
   /** Other cloud peers (other regions) to dial. */
   readonly peers?: readonly string[];
   readonly onRefused?: (peerId: string, why: string) => void;
+  /** How often the peer acknowledges its sites' closed days, ms (default 30 s; 0: only when called). */
+  readonly acknowledgeEveryMs?: number;
   /** libp2p connection limits over `CLOUD_CONNECTION_LIMITS` (10,000 connections, 1,000 new per second per host). */
   readonly connectionLimits?: ConnectionLimits;
 }
@@ -62,6 +68,8 @@ export class CloudPeer {
     { peerId: string; rootUrl: AutomergeUrl; lastContactMs: number | null }
   >();
   private readonly configs = new Map<string, DocHandle<ConfigDocument>>();
+  private configUrls!: SiteConfigUrls;
+  private ackTimer: ReturnType<typeof setInterval> | null = null;
   /** Live telemetry the registered sites broadcast on their root documents. */
   readonly live: LiveTelemetryGateway;
   private readonly index: SiteDocumentIndex;
@@ -117,6 +125,14 @@ export class CloudPeer {
       sharePolicy: async (p, doc) => peer?.mayShare(p, doc) ?? false,
     });
     peer = new CloudPeer(registry, node, repo, storage, opts.clock, guard, guardMetrics);
+    peer.configUrls = new SiteConfigUrls(join(opts.dataDir, "site-configs.json"));
+    for (const [siteId, url] of peer.configUrls.entries()) peer.configs.set(siteId, await repo.find<ConfigDocument>(url as AutomergeUrl));
+    const every = opts.acknowledgeEveryMs ?? 30_000;
+    if (every > 0) {
+      const p = peer;
+      p.ackTimer = setInterval(() => void Promise.all([...p.sites.keys()].map((s) => p.acknowledge(s).catch(() => 0))), every);
+      p.ackTimer.unref();
+    }
     repo.networkSubsystem.on("peer", ({ peerId }) => peer.touch(peerId));
     repo.networkSubsystem.on("message", (m) => peer.touch(m.senderId));
     return peer;
@@ -124,22 +140,21 @@ export class CloudPeer {
 
   /**
    * The share policy: other cloud peers hold everything; a site receives only the documents its own
-   * root indexes (and, once they exist, the config documents addressed to it); unknown peers nothing.
+   * root indexes and has not archived, and the config document addressed to it; unknown peers nothing.
    */
   mayShare(peerId: string, documentId?: string): boolean {
     const who = this.registry.lookup(peerId);
     if (!who) return false;
     if (who.role === "cloud") return true;
     if (documentId === undefined) return false;
-    return this.ownerOf(documentId) === who.name;
+    return this.ownerOf(documentId) === who.name && !this.index.isArchived(documentId);
   }
 
   /**
-   * Writes the config document addressed to a site (trust anchors, revocation list, account standing,
-   * offline policy, limits) and bumps its version; creates it on first use. Returns its URL, which the
-   * site learns at provisioning. Only the cloud writes it; only that site (and other clouds) receive it.
+   * The URL of the config document addressed to `siteId`, created (version 0) on first use and
+   * remembered in the data directory, so a restarted peer keeps writing the document the site holds.
    */
-  publishConfig(siteId: string, update: (doc: ConfigDocument) => void): string {
+  siteConfigUrl(siteId: string): string {
     let handle = this.configs.get(siteId);
     if (!handle) {
       handle = this.repo.create<ConfigDocument>();
@@ -154,10 +169,61 @@ export class CloudPeer {
         accountStanding: {},
         offlinePolicy: { unknownContractMaxEnergyWh: 30_000, unknownContractMaxSessionsPerDay: 2 },
         siteLimits: {},
+        acknowledged: {},
       };
       handle.change((d) => void Object.assign(d, initial));
       this.configs.set(siteId, handle);
+      this.configUrls.save(siteId, handle.url);
     }
+    return handle.url;
+  }
+
+  /**
+   * Acknowledges the site's closed days (archiveRules.closedDays, `keepDays` before today on this
+   * peer's clock) that this peer holds, durably, at their present heads: writes the heads into the
+   * site's config document, where the site reads them and archives. Drops the acknowledgements of
+   * documents the site has archived. Returns how many documents it newly acknowledged; 0 while the
+   * site's root is not here yet.
+   */
+  async acknowledge(siteId: string, keepDays = 1): Promise<number> {
+    const site = this.sites.get(siteId);
+    const root = site ? (this.repo.handles[site.rootUrl.replace("automerge:", "") as never] as DocHandle<SiteRoot> | undefined) : undefined;
+    if (!root?.isReady()) return 0;
+    const describe = (id: string, kind: "journal" | "segment") => {
+      const doc = this.currentDoc(id);
+      if (!doc) return { heads: [], settled: false };
+      const sessions = kind === "journal" ? Object.values((doc as { sessions?: Record<string, { state: string }> }).sessions ?? {}) : [];
+      return { heads: [...A.getHeads(doc)].sort(), settled: sessions.every((x) => TERMINAL.has(x.state)) };
+    };
+    const rootDoc = root.doc();
+    const today = new Date(this.clock.now()).toISOString().slice(0, 10);
+    const config = await this.configHandle(siteId);
+    const acked = config.doc().acknowledged ?? {};
+    const fresh = closedDays(dayDocuments(rootDoc, describe), today, keepDays).filter((d) => d.heads.length > 0 && acked[d.documentId]?.join() !== d.heads.join());
+    const archived = Object.values(rootDoc.archived ?? {}).map((u) => u.replace("automerge:", ""));
+    if (fresh.length === 0 && !archived.some((id) => id in acked)) return 0;
+    await this.repo.flush(fresh.map((d) => d.documentId as never));
+    config.change((d) => {
+      d.acknowledged ??= {};
+      for (const f of fresh) d.acknowledged[f.documentId] = [...f.heads];
+      for (const id of archived) delete d.acknowledged[id];
+    });
+    await this.repo.flush([config.documentId]);
+    return fresh.length;
+  }
+
+  private async configHandle(siteId: string): Promise<DocHandle<ConfigDocument>> {
+    return this.configs.get(siteId) ?? (await this.repo.find<ConfigDocument>(this.siteConfigUrl(siteId) as AutomergeUrl));
+  }
+
+  /**
+   * Writes the config document addressed to a site (trust anchors, revocation list, account standing,
+   * offline policy, limits) and bumps its version; creates it on first use. Returns its URL, which the
+   * site learns at provisioning. Only the cloud writes it; only that site (and other clouds) receive it.
+   */
+  publishConfig(siteId: string, update: (doc: ConfigDocument) => void): string {
+    this.siteConfigUrl(siteId);
+    const handle = this.configs.get(siteId)!;
     handle.change((d) => {
       update(d);
       d.version += 1;
@@ -261,6 +327,7 @@ export class CloudPeer {
   }
 
   async stop(): Promise<void> {
+    if (this.ackTimer) clearInterval(this.ackTimer);
     await this.repo.flush();
     await this.repo.shutdown();
     await this.node.stop();

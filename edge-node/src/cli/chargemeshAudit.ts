@@ -82,12 +82,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-/** Reads a site's store (read-only use) into a bundle. */
+/** Reads a site's store (read-only use), live and archived days, into a bundle. */
 export async function exportStore(dataDir: string, site: string): Promise<AuditBundle> {
   const repo = await SiteRepo.open(toSiteId(site), dataDir);
   try {
-    const ledger = await AutomergeLedgerStore.open(repo, systemClock);
-    const journal = await AutomergeSessionJournal.open(repo, site);
+    const ledger = await AutomergeLedgerStore.open(repo, systemClock, { withArchive: true });
+    const journal = await AutomergeSessionJournal.open(repo, site, { withArchive: true });
     const root = repo.root.doc();
     return buildAuditBundle({ siteId: site, operatorKeys: root.operatorKeys, meterCertificates: root.meterCertificates, ledger, sessions: journal.all() }, systemClock.now());
   } finally {

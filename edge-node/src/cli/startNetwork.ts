@@ -9,7 +9,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { systemClock } from "@chargemesh/shared-model";
-import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
+import { createSyncNode, exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
 import { startCloudApi } from "@chargemesh/cloud-peer/http/cloudApi";
 import { SimulatedSite } from "../sim/simulatedSite.js";
@@ -43,6 +43,7 @@ async function main(): Promise<number> {
   const speed = Math.max(1, Number(values.speed));
   const basePort = Number(values.port);
   const log = pino({ name: "chargemesh" });
+  exitOnUnexpectedErrors(log);
   let stopRequested = false;
   process.once("SIGINT", () => (stopRequested = true));
   process.once("SIGTERM", () => (stopRequested = true));

@@ -23,12 +23,15 @@ export class AutomergeLedgerStore implements LedgerStore {
     private readonly clock: Clock,
   ) {}
 
-  /** Loads every indexed segment into memory (the chain heads recovery needs). */
-  static async open(site: SiteRepo, clock: Clock): Promise<AutomergeLedgerStore> {
+  /** Loads every indexed segment into memory (the chain heads recovery needs); with `withArchive`, the archived ones too (audit export). */
+  static async open(site: SiteRepo, clock: Clock, opts: { withArchive?: boolean } = {}): Promise<AutomergeLedgerStore> {
     const store = new AutomergeLedgerStore(site, clock);
-    for (const url of Object.values(site.root.doc().segments)) {
-      const handle = await site.repo.find<LedgerSegmentDoc>(url as never);
-      const doc = handle.doc();
+    const docs: LedgerSegmentDoc[] = [];
+    for (const url of Object.values(site.root.doc().segments)) docs.push((await site.repo.find<LedgerSegmentDoc>(url as never)).doc());
+    if (opts.withArchive) {
+      for (const [key, url] of Object.entries(site.root.doc().archived ?? {})) if (key.startsWith("segments/")) docs.push(site.archivedDocument<LedgerSegmentDoc>(url));
+    }
+    for (const doc of docs) {
       for (const [key, value] of Object.entries(doc.records)) {
         const seq = Number(key.slice(key.lastIndexOf("/") + 1));
         store.index(doc.meterId as MeterId).set(seq, new Uint8Array(value));
@@ -81,6 +84,14 @@ export class AutomergeLedgerStore implements LedgerStore {
         if (r.ok && r.value.body.sessionId === sessionId) yield shipped;
       }
     }
+  }
+
+  /** Drops an archived segment's records from memory (they stay in the archive); never the meter's newest. */
+  forget(meterId: MeterId, seqs: Iterable<number>): void {
+    const m = this.byMeter.get(meterId);
+    if (!m) return;
+    const newest = Math.max(...m.keys());
+    for (const seq of seqs) if (seq !== newest) m.delete(seq);
   }
 
   meters(): Iterable<MeterId> {

@@ -32,13 +32,16 @@ export class AutomergeSessionJournal implements SessionJournal {
     private readonly siteId: string,
   ) {}
 
-  /** Loads every indexed day journal into memory. */
-  static async open(site: SiteRepo, siteId: string): Promise<AutomergeSessionJournal> {
+  /** Loads every indexed day journal into memory; with `withArchive`, the archived days too (audit export). */
+  static async open(site: SiteRepo, siteId: string, opts: { withArchive?: boolean } = {}): Promise<AutomergeSessionJournal> {
     const j = new AutomergeSessionJournal(site, siteId);
     const days = Object.keys(site.root.doc().journals).sort();
-    for (const day of days) {
-      const handle = await site.repo.find<DayJournalDoc>(site.root.doc().journals[day] as never);
-      const doc = handle.doc();
+    const docs: DayJournalDoc[] = [];
+    if (opts.withArchive) {
+      for (const [key, url] of Object.entries(site.root.doc().archived ?? {})) if (key.startsWith("journals/")) docs.push(site.archivedDocument<DayJournalDoc>(url));
+    }
+    for (const day of days) docs.push((await site.repo.find<DayJournalDoc>(site.root.doc().journals[day] as never)).doc());
+    for (const doc of docs) {
       for (const [id, e] of Object.entries(doc.sessions)) j.entries.set(id as SessionId, plain(e));
       j.actions.push(...doc.technicianActions.map((a) => plain(a)));
     }
@@ -77,6 +80,11 @@ export class AutomergeSessionJournal implements SessionJournal {
     });
     await this.site.flush([handle.documentId]);
     this.entries.set(sessionId, next);
+  }
+
+  /** Drops an archived day's sessions from memory (they stay in the archive); open sessions are never dropped. */
+  forgetDay(day: string): void {
+    for (const [id, e] of this.entries) if (utcDay(e.startedAtMs) === day && terminalStates.has(e.state)) this.entries.delete(id);
   }
 
   get(sessionId: SessionId): SessionEntry | null {

@@ -19,7 +19,7 @@ import type {
 } from "@automerge/automerge-repo";
 import { SqliteStorageAdapter } from "@chargemesh/automerge-storage-sqlite";
 import { randomBytes } from "node:crypto";
-import type * as A from "@automerge/automerge";
+import * as A from "@automerge/automerge";
 import type { SiteId } from "@chargemesh/shared-model";
 import { writeAs } from "@chargemesh/shared-model/documents/documentWriters";
 import type { Writer } from "@chargemesh/shared-model/documents/documentWriters";
@@ -36,6 +36,8 @@ export interface SiteRootDoc {
   meterCertificates: Record<string, Uint8Array[]>;
   /** Operator public keys by key ID (what the certificates are checked against). */
   operatorKeys: Record<string, Uint8Array>;
+  /** Archived documents by their former key (`journals/<day>`, `segments/<meter>/<day>`); their bytes are in `archive/`. */
+  archived?: Record<string, string>;
 }
 
 /**
@@ -50,6 +52,7 @@ export class SiteRepo {
     readonly root: DocHandle<SiteRootDoc>,
     private readonly storage: SqliteStorageAdapter,
     readonly writer: Writer,
+    private readonly dataDir: string,
   ) {}
 
   /** The site's present copy of a document, when it holds one. */
@@ -67,6 +70,50 @@ export class SiteRepo {
     return [...Object.values(d.journals), ...Object.values(d.segments)].some(
       (u) => u.replace("automerge:", "") === id,
     );
+  }
+
+  private archivedIds = { at: "", ids: new Set<string>() };
+
+  /** True when the site archived `documentId` (its bytes live in the archive directory, not the repo). */
+  isArchived(documentId: string): boolean {
+    const at = this.root.heads().join();
+    if (at !== this.archivedIds.at) {
+      const ids = Object.values(this.root.doc().archived ?? {}).map((u) => u.replace("automerge:", ""));
+      this.archivedIds = { at, ids: new Set(ids) };
+    }
+    return this.archivedIds.ids.has(documentId.replace("automerge:", ""));
+  }
+
+  /**
+   * Moves an indexed document out of the live repo: its bytes go to `archive/<documentId>.automerge`
+   * (written durably first), its index entry moves under `archived`, then it leaves the repo and its
+   * storage. Safe to repeat after a crash at any step. Fails when `key` is not indexed.
+   */
+  async archive(key: string): Promise<void> {
+    const [field, ...rest] = key.split("/");
+    const sub = rest.join("/");
+    if (field !== "journals" && field !== "segments") throw new Error(`not an archivable key: ${key}`);
+    const url = this.root.doc()[field][sub];
+    if (!url) throw new Error(`no document indexed under ${key}`);
+    const handle = await this.repo.find<unknown>(url as AutomergeUrl);
+    mkdirSync(join(this.dataDir, "archive"), { recursive: true });
+    writeDurably(this.archiveFile(url), A.save(handle.doc() as A.Doc<unknown>));
+    this.root.change((d) => {
+      d.archived ??= {};
+      d.archived[key] = url;
+      delete d[field][sub];
+    });
+    await this.repo.flush([this.root.documentId]);
+    this.repo.delete(url as AutomergeUrl);
+  }
+
+  /** An archived document, read back from the archive directory. Fails when it is not there. */
+  archivedDocument<T>(url: string): A.Doc<T> {
+    return A.load<T>(readFileSync(this.archiveFile(url)));
+  }
+
+  private archiveFile(url: string): string {
+    return join(this.dataDir, "archive", `${url.replace("automerge:", "")}.automerge`);
   }
 
   /** Opens (or creates) the site's store in `dataDir`. Fails if the store belongs to another site. */
@@ -99,7 +146,7 @@ export class SiteRepo {
       await repo.flush([root.documentId]);
       writeDurably(rootFile, root.url);
     }
-    return new SiteRepo(repo, root, storage, writer);
+    return new SiteRepo(repo, root, storage, writer, dataDir);
   }
 
   /** The handle indexed under `key` in the root's `field` map, created with `init` when absent. */
@@ -156,7 +203,7 @@ function createAs<T>(repo: Repo, writer: Writer, initial: T): DocHandle<T> {
 }
 
 /** Writes a small file atomically and durably (temp file, fsync, rename). */
-function writeDurably(path: string, content: string): void {
+function writeDurably(path: string, content: string | Uint8Array): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, content);
   const fd = openSync(tmp, "r+");

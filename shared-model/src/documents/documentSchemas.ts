@@ -67,6 +67,8 @@ export const siteRootSchema = z.object({
   segments: z.record(z.string()),
   meterCertificates: z.record(z.array(bytes)),
   operatorKeys: z.record(bytes),
+  /** Documents the site archived after the cloud acknowledged them, under their former key (`journals/<day>`, `segments/<meter>/<day>`). */
+  archived: z.record(z.string()).optional(),
 });
 export type SiteRoot = z.infer<typeof siteRootSchema>;
 
@@ -103,5 +105,7 @@ export const configDocumentSchema = z.object({
   accountStanding: z.record(z.object({ standing: z.enum(["good", "blocked"]), version: z.number().int() })),
   offlinePolicy: z.object({ unknownContractMaxEnergyWh: z.number().int().nonnegative(), unknownContractMaxSessionsPerDay: z.number().int().nonnegative() }),
   siteLimits: z.record(z.object({ gridLimitW: z.number().int().positive() })),
+  /** The site's documents this cloud peer holds durably, by document ID, at these heads: the site may archive them. */
+  acknowledged: z.record(z.array(z.string())).optional(),
 });
 export type ConfigDocument = z.infer<typeof configDocumentSchema>;

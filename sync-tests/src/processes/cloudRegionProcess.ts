@@ -12,7 +12,7 @@ import { systemClock } from "@chargemesh/shared-model";
 import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
 import { loadOrCreatePrivateKey } from "./persistentKey.js";
 import { jsonArgument, serveParent, tellParent } from "./childIpc.js";
-import { exitOnUnexpectedErrors } from "./crashPolicy.js";
+import { exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { documentsOf, headsOf, siteFactsOf } from "./documentView.js";
 import type { CloudRegistration, SiteRegistration } from "./ipcProtocol.js";
 

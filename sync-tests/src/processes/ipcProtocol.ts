@@ -81,5 +81,5 @@ export type ChildMessage =
     }
   | { readonly type: "progress"; readonly simulatedNowMs: number }
   | { readonly type: "finished"; readonly completedSessions: number }
-  /** An error the child's crash policy tolerated (see crashPolicy.ts). */
+  /** An error the child's crash policy tolerated (see adapters/network-libp2p/src/repoCrashPolicy.ts). */
   | { readonly type: "tolerated"; readonly error: string };

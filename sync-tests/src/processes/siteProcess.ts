@@ -11,7 +11,7 @@ import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
 import { loadOrCreatePrivateKey } from "./persistentKey.js";
 import { jsonArgument, serveParent, tellParent } from "./childIpc.js";
-import { exitOnUnexpectedErrors } from "./crashPolicy.js";
+import { exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { documentsOf, headsOf, siteFactsOf } from "./documentView.js";
 
 export interface SiteProcessArgs {

@@ -1,4 +1,8 @@
-import type { Logger } from "pino";
+/** The part of a pino logger this needs. */
+export interface CrashLog {
+  warn(obj: object, msg: string): void;
+  fatal(obj: object, msg: string): void;
+}
 
 /**
  * automerge-repo 2.5.x's DocSynchronizer.beginSync awaits `handle.whenReady()` in a floating promise:
@@ -15,11 +19,12 @@ export function isAutomergeRepoReadyTimeout(e: unknown): boolean {
 }
 
 /**
- * The child's crash policy: any uncaught exception or unhandled rejection is logged (fatal) and ends
- * the process with code 70, so the parent sees the crash and its stderr, except automerge-repo's
- * ready timeout above, which is logged (warn) and handed to `onTolerated`.
+ * A sync process's crash policy: any uncaught exception or unhandled rejection is logged (fatal) and
+ * ends the process with code 70 (a supervisor restarts it; the store recovers), except automerge-repo's
+ * ready timeout above, which is logged (warn) and handed to `onTolerated`: that sync resumes when the
+ * peer is back.
  */
-export function exitOnUnexpectedErrors(log: Logger, onTolerated: (e: Error) => void): void {
+export function exitOnUnexpectedErrors(log: CrashLog, onTolerated: (e: Error) => void = () => {}): void {
   process.on("uncaughtException", (e) => {
     log.fatal({ err: e }, "uncaught exception");
     process.exit(70);

@@ -1,0 +1,70 @@
+import * as A from "@automerge/automerge";
+import type { DocHandle } from "@automerge/automerge-repo";
+import type { Clock, MeterId } from "@chargemesh/shared-model";
+import { archivable, dayDocuments } from "@chargemesh/shared-model/documents/archiveRules";
+import type { ConfigDocument } from "@chargemesh/shared-model/documents/documentSchemas";
+import type { SiteRepo } from "./siteRepo.js";
+import type { AutomergeLedgerStore } from "./automergeLedgerStore.js";
+import type { AutomergeSessionJournal } from "./automergeSessionJournal.js";
+import { utcDay } from "./utcDay.js";
+
+const TERMINAL = new Set(["completed", "rejected", "failed"]);
+
+export interface SiteArchiverOptions {
+  readonly site: SiteRepo;
+  readonly ledger: AutomergeLedgerStore;
+  readonly journal: AutomergeSessionJournal;
+  readonly clock: Clock;
+  /** Days before today that stay live whatever the acknowledgements (default 1: today and yesterday). */
+  readonly keepDays?: number;
+}
+
+/**
+ * Keeps the site's live documents in the tens: archives the day journals and ledger segments that a
+ * cloud peer acknowledged (in the site's config document) at exactly the heads the site holds, once
+ * their day is closed (shared-model archiveRules). A journal holding a stall's standing out-of-service
+ * action stays live. Without a config document it archives nothing.
+ */
+export class SiteArchiver {
+  private config: DocHandle<ConfigDocument> | null = null;
+
+  constructor(private readonly opts: SiteArchiverOptions) {}
+
+  /** The config document the cloud writes this site's acknowledgements into. */
+  attachConfig(handle: DocHandle<ConfigDocument>): void {
+    this.config = handle;
+  }
+
+  /** Archives what is archivable now; returns the archived keys. Fails only when the store does. */
+  async run(): Promise<string[]> {
+    const acked = this.config?.isReady() ? (this.config.doc().acknowledged ?? {}) : {};
+    if (Object.keys(acked).length === 0) return [];
+    const { site, ledger, journal, clock } = this.opts;
+    const pinned = new Set([...journal.outOfService().values()].map((a) => utcDay(a.at)));
+    const describe = (id: string, kind: "journal" | "segment") => {
+      const doc = site.currentDoc(id);
+      if (!doc) return { heads: [], settled: false };
+      const sessions = (doc as { sessions?: Record<string, { state: string }> }).sessions ?? {};
+      const settled = kind === "segment" || Object.values(sessions).every((s) => TERMINAL.has(s.state));
+      return { heads: [...A.getHeads(doc)].sort(), settled };
+    };
+    const due = archivable(
+      dayDocuments(site.root.doc(), describe),
+      acked,
+      utcDay(clock.now()),
+      this.opts.keepDays ?? 1,
+    ).filter((d) => !(d.meterId === null && pinned.has(d.day)));
+    for (const d of due) {
+      if (d.meterId !== null) {
+        const records =
+          (site.currentDoc(d.documentId) as { records?: Record<string, unknown> } | null)?.records ?? {};
+        ledger.forget(
+          d.meterId as MeterId,
+          Object.keys(records).map((k) => Number(k.slice(k.lastIndexOf("/") + 1))),
+        );
+      } else journal.forgetDay(d.day);
+      await site.archive(d.key);
+    }
+    return due.map((d) => d.key);
+  }
+}
