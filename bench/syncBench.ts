@@ -3,8 +3,10 @@
  * peer over TCP (through a byte-counting proxy). Prints the time to converge (identical heads for every
  * site document) and the bytes sent against the raw bytes of the signed records they carry.
  * Baseline in the same run: the raw record bytes (what a perfect transfer would cost).
- * Then the capacity part (syncCapacityBench.ts): how many sites with live telemetry one cloud-peer
- * process holds, and its memory per site (BENCH_SYNC_CAPACITY=0 skips it).
+ * Then the week part (syncWeekOfflineBench.ts): the same site offline for 7 days, ~7 x (stalls + 1)
+ * documents at once (BENCH_SYNC_WEEK=0 skips it). Then the capacity part (syncCapacityBench.ts): how
+ * many sites with live telemetry one cloud-peer process holds, and its memory per site
+ * (BENCH_SYNC_CAPACITY=0 skips it).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +21,7 @@ import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
 import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
 import { TcpProxy } from "../sync-tests/src/tcpProxy.js";
 import { runSyncCapacityBench } from "./syncCapacityBench.js";
+import { runSyncWeekOfflineBench } from "./syncWeekOfflineBench.js";
 
 const STALLS = Number(process.env.BENCH_SYNC_STALLS ?? 50);
 const VEHICLES = Number(process.env.BENCH_SYNC_VEHICLES ?? 500);
@@ -86,5 +89,6 @@ await node.stop();
 await proxy.close();
 await cloud.stop();
 rmSync(dir, { recursive: true, force: true });
+if (process.env.BENCH_SYNC_WEEK !== "0") await runSyncWeekOfflineBench();
 if (process.env.BENCH_SYNC_CAPACITY !== "0") await runSyncCapacityBench();
 process.exit(0);

@@ -30,6 +30,11 @@ export interface CloudStats {
   readonly received: number;
   readonly gaps: number;
   readonly rejected: number;
+  /** libp2p connections open now (sites that connected but whose repo has not joined yet included). */
+  readonly connections: number;
+  /** Since the start: connections closed, and refusals by reason (gater, write guard). */
+  readonly connectionsClosed: number;
+  readonly refused: Record<string, number>;
   readonly latencyMs: {
     readonly n: number;
     readonly p50: number;
@@ -46,12 +51,16 @@ export type CloudRequest =
   | { cmd: "stop" };
 
 const dir = mkdtempSync(join(tmpdir(), "cm-bench-capacity-cloud-"));
+const refused: Record<string, number> = {};
+let connectionsClosed = 0;
 const cloud = await CloudPeer.start({
   dataDir: dir,
   privateKey: await generateKeyPair("Ed25519"),
   listen: ["/ip4/127.0.0.1/tcp/0"],
   clock: systemClock,
+  onRefused: (_peer, why) => void (refused[why] = (refused[why] ?? 0) + 1),
 });
+cloud.node.addEventListener("connection:close", () => void connectionsClosed++);
 let latencies: number[] = [];
 let windowStart = { at: performance.now(), cpu: process.cpuUsage(), received: 0, gaps: 0, rejected: 0 };
 const rejectedNow = () => Object.values(cloud.live.stats().rejected).reduce((a, b) => a + b, 0);
@@ -89,6 +98,9 @@ serveRequests(async (req: CloudRequest) => {
         received: live.received - windowStart.received,
         gaps: live.gaps - windowStart.gaps,
         rejected: rejectedNow() - windowStart.rejected,
+        connections: cloud.node.getConnections().length,
+        connectionsClosed,
+        refused: { ...refused },
         latencyMs: {
           n: sorted.length,
           p50: quantile(sorted, 0.5),

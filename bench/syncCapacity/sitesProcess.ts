@@ -84,6 +84,7 @@ async function create(siteId: string, index: number): Promise<SiteRegistration> 
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let cpuMark = { at: performance.now(), usage: process.cpuUsage() };
 
 // The sites' control loop: every 100 ms, each connected site publishes when its telemetry is due.
 const loop = setInterval(() => {
@@ -99,7 +100,7 @@ serveRequests(async (req: SitesRequest) => {
       return out;
     }
     case "connect":
-      // Paced: libp2p admits a few new inbound connections per second per remote host, and here every site is 127.0.0.1.
+      // Paced at the parent's rate: every site here is 127.0.0.1, and a burst of handshakes would measure the ramp, not the hold.
       for (const id of req.siteIds) {
         const s = sites.get(id)!;
         s.store.repo.networkSubsystem.addNetworkAdapter(
@@ -112,7 +113,11 @@ serveRequests(async (req: SitesRequest) => {
     case "stats": {
       let sent = 0;
       for (const s of sites.values()) sent += s.publisher.sent;
-      return { sites: sites.size, sent, rssBytes: process.memoryUsage().rss };
+      // CPU since the previous stats request, as a share of one core.
+      const cpu = process.cpuUsage(cpuMark.usage);
+      const cpuCores = (cpu.user + cpu.system) / 1000 / (performance.now() - cpuMark.at);
+      cpuMark = { at: performance.now(), usage: process.cpuUsage() };
+      return { sites: sites.size, sent, rssBytes: process.memoryUsage().rss, cpuCores };
     }
     case "stop":
       clearInterval(loop);
