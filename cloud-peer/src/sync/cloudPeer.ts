@@ -126,7 +126,7 @@ export class CloudPeer {
     });
     peer = new CloudPeer(registry, node, repo, storage, opts.clock, guard, guardMetrics);
     peer.configUrls = new SiteConfigUrls(join(opts.dataDir, "site-configs.json"));
-    for (const [siteId, url] of peer.configUrls.entries()) peer.configs.set(siteId, await repo.find<ConfigDocument>(url as AutomergeUrl));
+    for (const [siteId, url] of peer.configUrls.entries()) await peer.adoptSiteConfig(siteId, url).catch(() => undefined);
     const every = opts.acknowledgeEveryMs ?? 30_000;
     if (every > 0) {
       const p = peer;
@@ -210,6 +210,18 @@ export class CloudPeer {
     });
     await this.repo.flush([config.documentId]);
     return fresh.length;
+  }
+
+  /**
+   * Takes on the config document another region created for `siteId` (the registry hands its URL to
+   * every region), so this peer shares it with the site, checks its writers as the cloud's, and writes
+   * the same document. Rejects when the document cannot be found here or from peers.
+   */
+  async adoptSiteConfig(siteId: string, url: string): Promise<void> {
+    const handle = await this.repo.find<ConfigDocument>(url as AutomergeUrl);
+    writeAs(handle, this.writer, randomBytes);
+    this.configs.set(siteId, handle);
+    if (!this.configUrls.entries().some(([s, u]) => s === siteId && u === url)) this.configUrls.save(siteId, url);
   }
 
   private async configHandle(siteId: string): Promise<DocHandle<ConfigDocument>> {

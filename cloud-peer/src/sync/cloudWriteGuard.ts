@@ -19,7 +19,7 @@ export interface CloudWriteGuardOptions {
 /**
  * The cloud peer's write guard: a site may write only its own documents, the cloud only config and
  * billing documents, and a site delivers no other site's changes (whatever writer tag they carry).
- * A document not known here yet may come from a site only as that site's own; from another cloud
+ * A document not known here yet may come from a site as its own or as relayed cloud changes; from another cloud
  * peer, as written by any registered writer (owner views sort it out once its owner is known).
  * Dropped messages are counted per peer in `registry`.
  */
@@ -41,7 +41,8 @@ export function cloudWriteGuard(opts: CloudWriteGuardOptions): {
     const sender = opts.peer(remote);
     if (sender?.role !== "site") return owner ? (w) => mayWrite(owner, w) : () => true;
     const self: Writer = { side: "site", siteId: sender.name };
-    if (owner === null) return (w) => mayWrite(self, w);
+    // A document not known here: the site's own, or a cloud-written one it relays (a config another region wrote).
+    if (owner === null) return (w) => mayWrite(self, w) || w.side === "cloud";
     // A site relays the cloud's changes (a config it got from another region), never another site's.
     if (owner.side === "cloud") return (w) => w.side === "cloud";
     return owner.siteId === sender.name ? (w) => mayWrite(self, w) : () => false;

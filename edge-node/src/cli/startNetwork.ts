@@ -75,6 +75,8 @@ async function main(): Promise<number> {
     });
     simStart = site.clock.now();
     cloud.registerSite(siteId, node.peerId.toString(), site.controller.site.root.url);
+    // Provisioning hands the site its config document: trust material, and the acknowledgements it archives by.
+    await site.controller.attachConfig(cloud.siteConfigUrl(siteId));
     const api = await startLocalApi(
       {
         siteId: site.config.siteId,
