@@ -4,12 +4,15 @@ import type { AddressInfo } from "node:net";
 
 /**
  * A controllable TCP proxy between two peers for partition tests: `cut()` resets every connection and
- * refuses new ones until `restore()`; `delayMs` holds each chunk that long in both directions.
+ * refuses new ones until `restore()`; `reset()` resets them and accepts new ones; `delayMs` holds each
+ * chunk that long in both directions; `throttleBytesPerSec` caps each direction's rate.
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private cutOff = false;
   delayMs = 0;
+  /** When set, each direction carries at most this many bytes per second. */
+  throttleBytesPerSec: number | null = null;
   bytes = 0;
   /** When set, the proxy cuts itself once this many bytes have passed (an interrupted transfer). */
   cutAtBytes: number | null = null;
@@ -32,8 +35,16 @@ export class TcpProxy {
             proxy!.cut();
             return;
           }
-          if (proxy!.delayMs > 0) setTimeout(() => to.writable && to.write(chunk), proxy!.delayMs);
-          else if (to.writable) to.write(chunk);
+          const rate = proxy!.throttleBytesPerSec;
+          // Throttled: the chunk goes out once it would have at that rate, and the sender waits meanwhile.
+          const holdMs =
+            proxy!.delayMs + (rate !== null && rate > 0 ? Math.ceil((chunk.length / rate) * 1000) : 0);
+          if (holdMs === 0) return void (to.writable && to.write(chunk));
+          if (rate !== null && rate > 0) from.pause();
+          setTimeout(() => {
+            if (to.writable) to.write(chunk);
+            from.resume();
+          }, holdMs);
         });
       pipe(client, upstream);
       pipe(upstream, client);
@@ -50,6 +61,11 @@ export class TcpProxy {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
     proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
     return proxy;
+  }
+
+  /** Resets every open connection; new ones are accepted (a flapping link, a NAT rebinding). */
+  reset(): void {
+    for (const s of this.sockets) s.destroy();
   }
 
   /** Resets every open connection and refuses new ones. */

@@ -26,7 +26,7 @@ const until = async (cond: () => Promise<boolean>, ms: number) => {
 };
 const portOf = (p: CloudPeer) => Number(p.node.getMultiaddrs()[0]!.toString().split("/tcp/")[1]!.split("/")[0]);
 
-test("three sites and two cloud regions converge to identical heads after random partitions and a region restart", async () => {
+test("three sites and two cloud regions converge to identical heads after random cuts, resets, delays, throttling and a region restart", async () => {
   console.log(`regions/partitions seed=${SEED}`);
   const rnd = new SeededRandom(SEED);
   const keys: Record<string, PrivateKey> = { a: await generateKeyPair("Ed25519"), b: await generateKeyPair("Ed25519") };
@@ -84,9 +84,12 @@ test("three sites and two cloud regions converge to identical heads after random
   const chaosLoop = (async () => {
     while (chaos) {
       const p = proxies[rnd.int(0, proxies.length - 1)]!;
-      if (rnd.next() < 0.5) p.cut();
+      const roll = rnd.next();
+      if (roll < 0.4) p.cut();
+      else if (roll < 0.5) p.reset();
       else p.restore();
       p.delayMs = rnd.next() < 0.3 ? rnd.int(5, 50) : 0;
+      p.throttleBytesPerSec = rnd.next() < 0.2 ? rnd.int(16_000, 256_000) : null;
       if (!restarted && rnd.next() < 0.05) {
         restarted = true;
         await regions.b!.stop();
@@ -107,6 +110,7 @@ test("three sites and two cloud regions converge to identical heads after random
   for (const p of proxies) {
     p.restore();
     p.delayMs = 0;
+    p.throttleBytesPerSec = null;
   }
   expect(summaries.every((s) => s.sessions.completed > 0)).toBe(true);
 

@@ -223,11 +223,14 @@ test("three site processes and two region processes converge to identical heads 
     healthy();
     if (Date.now() > chaosEnd) throw new Error(`sites did not finish their day: ${running().join(", ")}`);
     const p = proxies[rnd.int(0, proxies.length - 1)]!;
-    if (rnd.next() < 0.5) {
+    const roll = rnd.next();
+    if (roll < 0.4) {
       p.cut();
       cuts++;
-    } else p.restore();
+    } else if (roll < 0.5) p.reset();
+    else p.restore();
     p.delayMs = rnd.next() < 0.3 ? rnd.int(5, 80) : 0;
+    p.throttleBytesPerSec = rnd.next() < 0.2 ? rnd.int(16_000, 256_000) : null;
     const slowest = Math.min(...running().map((s) => progress.get(s) ?? START_MS));
     const fastest = Math.max(...running().map((s) => progress.get(s) ?? START_MS));
     if (!planned.site.done && fastest >= planned.site.at) {
@@ -276,6 +279,7 @@ test("three site processes and two region processes converge to identical heads 
   for (const p of proxies) {
     p.restore();
     p.delayMs = 0;
+    p.throttleBytesPerSec = null;
   }
   const peersOf = (siteId: string) => ({
     siteId,
