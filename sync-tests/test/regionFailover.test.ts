@@ -13,16 +13,10 @@ import type { ConfigDocument } from "@chargemesh/shared-model/documents/document
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
 import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
+import { until } from "../../testing/until.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-failover-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const until = async (what: string, cond: () => Promise<boolean>, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`not reached in time: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 const portOf = (p: CloudPeer) =>
   Number(p.node.getMultiaddrs()[0]!.toString().split("/tcp/")[1]!.split("/")[0]);
 

@@ -16,16 +16,10 @@ import { multiaddr } from "@multiformats/multiaddr";
 import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
 import { SiteRepo } from "@chargemesh/edge-node/store/siteRepo";
 import { siteWriteGuard } from "@chargemesh/edge-node/store/siteWriteGuard";
+import { until } from "../../testing/until.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-writers-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const until = async (cond: () => boolean, ms = 15_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("not reached in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 const heads = (h: DocHandle<unknown>) =>
   A.getHeads(h.doc() as A.Doc<unknown>)
     .sort()
@@ -106,9 +100,12 @@ test("each side writes only its own documents: the receiver drops the other side
         authorization: { accepted: true, reason: "Accepted" },
       } as never;
     });
-    await until(() => cloud.syncState()[0]!.documentsBehind === 0 && !!cloud.currentDoc(journal.documentId));
+    await until(
+      "the cloud holds the site's documents",
+      () => cloud.syncState()[0]!.documentsBehind === 0 && !!cloud.currentDoc(journal.documentId),
+    );
     const atCloud = await cloud.repo.find<DayJournal>(journal.url);
-    await until(() => heads(atCloud) === heads(journal));
+    await until("the cloud's journal has the site's heads", () => heads(atCloud) === heads(journal));
     expect(cloud.writeGuard.flaggedPeers()).toEqual([]);
 
     // (a) Site 2 learns the journal's ID and bytes, writes into it under site 1's writer tag, and pushes
@@ -130,7 +127,9 @@ test("each side writes only its own documents: the receiver drops the other side
         data: messageCarryingChanges(forged, atCloud.doc()),
       }),
     );
-    await until(() => cloud.writeGuard.flaggedPeers().some((p) => p.peerId === node2.peerId.toString()));
+    await until("the cloud flagged site 2", () =>
+      cloud.writeGuard.flaggedPeers().some((p) => p.peerId === node2.peerId.toString()),
+    );
     expect(cloud.writeGuard.flaggedPeers()[0]!.lastReason).toMatch(
       /1 change\(s\) by site site-1, who may not write this document/,
     );
@@ -149,7 +148,10 @@ test("each side writes only its own documents: the receiver drops the other side
         data: new Uint8Array([0xa0]),
       }),
     );
-    await until(() => cloud.writeGuard.flaggedPeers()[0]!.violations === 2);
+    await until(
+      "the cloud flagged site 2's broadcast",
+      () => cloud.writeGuard.flaggedPeers()[0]!.violations === 2,
+    );
     expect(cloud.writeGuard.flaggedPeers()[0]!.lastReason).toMatch(
       /site site-2 broadcast on a document that is not its own/,
     );
@@ -163,7 +165,9 @@ test("each side writes only its own documents: the receiver drops the other side
     expect(configAtSite.doc().version).toBe(1);
     writeAs(configAtSite, { side: "site", siteId: "site-1" }, randomBytes);
     configAtSite.change((d) => void (d.offlinePolicy.unknownContractMaxSessionsPerDay = 99));
-    await until(() => cloud.writeGuard.flaggedPeers().some((p) => p.peerId === node1.peerId.toString()));
+    await until("the cloud flagged site 1", () =>
+      cloud.writeGuard.flaggedPeers().some((p) => p.peerId === node1.peerId.toString()),
+    );
     const configAtCloud = await cloud.repo.find<ConfigDocument>(configUrl as AutomergeUrl);
     expect(configAtCloud.doc().offlinePolicy.unknownContractMaxSessionsPerDay).toBe(3);
     expect(
@@ -176,7 +180,9 @@ test("each side writes only its own documents: the receiver drops the other side
     atCloud.change((d) => {
       d.sessions["site-1-s1"]!.state = "failed";
     });
-    await until(() => guard.flaggedPeers().some((p) => p.peerId === cloudPeerId));
+    await until("the site flagged the cloud", () =>
+      guard.flaggedPeers().some((p) => p.peerId === cloudPeerId),
+    );
     expect(guard.flaggedPeers()[0]!.lastReason).toMatch(
       new RegExp(`cloud peer ${cloudPeerId}, who may not write`),
     );
@@ -190,7 +196,7 @@ test("each side writes only its own documents: the receiver drops the other side
     journal.change((d) => {
       d.sessions["site-1-s1"]!.state = "completed";
     });
-    await until(() =>
+    await until("the cloud took the site's own later change", () =>
       A.getHeads(journal.doc()).every(
         (h) =>
           A.getHeads(atCloud.doc()).includes(h) ||

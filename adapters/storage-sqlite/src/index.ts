@@ -1,1 +1,2 @@
 export { SqliteStorageAdapter } from "./sqliteStorageAdapter.js";
+export { writeFileDurably } from "./durableFile.js";

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileDurably } from "@chargemesh/automerge-storage-sqlite";
 
 /**
  * The config document URL of each site, kept in a small JSON file written atomically and durably, so
@@ -24,11 +25,6 @@ export class SiteConfigUrls {
   /** Records a site's config URL durably before returning. */
   save(siteId: string, url: string): void {
     this.urls.set(siteId, url);
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.urls)));
-    const fd = openSync(tmp, "r+");
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.file);
+    writeFileDurably(this.file, JSON.stringify(Object.fromEntries(this.urls)));
   }
 }

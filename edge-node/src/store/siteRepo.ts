@@ -1,13 +1,4 @@
-import {
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-  openSync,
-  fsyncSync,
-  closeSync,
-  existsSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Repo } from "@automerge/automerge-repo";
 import type {
@@ -17,7 +8,7 @@ import type {
   NetworkAdapterInterface,
   PeerId,
 } from "@automerge/automerge-repo";
-import { SqliteStorageAdapter } from "@chargemesh/automerge-storage-sqlite";
+import { SqliteStorageAdapter, writeFileDurably } from "@chargemesh/automerge-storage-sqlite";
 import { randomBytes } from "node:crypto";
 import * as A from "@automerge/automerge";
 import type { SiteId } from "@chargemesh/shared-model";
@@ -97,7 +88,7 @@ export class SiteRepo {
     if (!url) throw new Error(`no document indexed under ${key}`);
     const handle = await this.repo.find<unknown>(url as AutomergeUrl);
     mkdirSync(join(this.dataDir, "archive"), { recursive: true });
-    writeDurably(this.archiveFile(url), A.save(handle.doc() as A.Doc<unknown>));
+    writeFileDurably(this.archiveFile(url), A.save(handle.doc() as A.Doc<unknown>));
     this.root.change((d) => {
       d.archived ??= {};
       d.archived[key] = url;
@@ -144,7 +135,7 @@ export class SiteRepo {
         operatorKeys: {},
       });
       await repo.flush([root.documentId]);
-      writeDurably(rootFile, root.url);
+      writeFileDurably(rootFile, root.url);
     }
     return new SiteRepo(repo, root, storage, writer, dataDir);
   }
@@ -202,12 +193,3 @@ function createAs<T>(repo: Repo, writer: Writer, initial: T): DocHandle<T> {
   return handle;
 }
 
-/** Writes a small file atomically and durably (temp file, fsync, rename). */
-function writeDurably(path: string, content: string | Uint8Array): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, content);
-  const fd = openSync(tmp, "r+");
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
-}

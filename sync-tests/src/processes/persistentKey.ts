@@ -1,13 +1,5 @@
-import {
-  existsSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-  openSync,
-  fsyncSync,
-  closeSync,
-  mkdirSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { writeFileDurably } from "@chargemesh/automerge-storage-sqlite";
 import { dirname } from "node:path";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import type { PrivateKey } from "@libp2p/interface";
@@ -21,11 +13,6 @@ export async function loadOrCreatePrivateKey(file: string): Promise<PrivateKey> 
   if (existsSync(file)) return privateKeyFromProtobuf(readFileSync(file));
   const key = await generateKeyPair("Ed25519");
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, privateKeyToProtobuf(key));
-  const fd = openSync(tmp, "r+");
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, file);
+  writeFileDurably(file, privateKeyToProtobuf(key));
   return key;
 }
