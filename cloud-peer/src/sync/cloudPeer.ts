@@ -197,7 +197,7 @@ export class CloudPeer {
     };
     const rootDoc = root.doc();
     const today = new Date(this.clock.now()).toISOString().slice(0, 10);
-    const config = await this.configHandle(siteId);
+    const config = this.configOf(siteId);
     const acked = config.doc().acknowledged ?? {};
     const fresh = closedDays(dayDocuments(rootDoc, describe), today, keepDays).filter((d) => d.heads.length > 0 && acked[d.documentId]?.join() !== d.heads.join());
     const archived = Object.values(rootDoc.archived ?? {}).map((u) => u.replace("automerge:", ""));
@@ -224,8 +224,10 @@ export class CloudPeer {
     if (!this.configUrls.entries().some(([s, u]) => s === siteId && u === url)) this.configUrls.save(siteId, url);
   }
 
-  private async configHandle(siteId: string): Promise<DocHandle<ConfigDocument>> {
-    return this.configs.get(siteId) ?? (await this.repo.find<ConfigDocument>(this.siteConfigUrl(siteId) as AutomergeUrl));
+  /** The site's config document handle (created on first use). */
+  private configOf(siteId: string): DocHandle<ConfigDocument> {
+    this.siteConfigUrl(siteId);
+    return this.configs.get(siteId)!;
   }
 
   /**
@@ -234,8 +236,7 @@ export class CloudPeer {
    * site learns at provisioning. Only the cloud writes it; only that site (and other clouds) receive it.
    */
   publishConfig(siteId: string, update: (doc: ConfigDocument) => void): string {
-    this.siteConfigUrl(siteId);
-    const handle = this.configs.get(siteId)!;
+    const handle = this.configOf(siteId);
     handle.change((d) => {
       update(d);
       d.version += 1;
