@@ -13,7 +13,7 @@ import type { PowerCoordinator, StallHardware } from "./session/sessionOrchestra
 import { SiteRepo } from "./store/siteRepo.js";
 import { siteWriteGuard } from "./store/siteWriteGuard.js";
 import { SiteArchiver } from "./store/siteArchiver.js";
-import type { AutomergeUrl, Message } from "@automerge/automerge-repo";
+import type { AutomergeUrl, Message, NetworkAdapterInterface } from "@automerge/automerge-repo";
 import type { ConfigDocument } from "@chargemesh/shared-model/documents/documentSchemas";
 import { AutomergeLedgerStore } from "./store/automergeLedgerStore.js";
 import { AutomergeSessionJournal } from "./store/automergeSessionJournal.js";
@@ -104,31 +104,27 @@ export class SiteController {
   static async start(opts: SiteControllerOptions): Promise<SiteController> {
     const { config, clock, secureElement } = opts;
     let siteRef: SiteRepo | null = null;
-    const guard = opts.sync
-      ? siteWriteGuard({
-          siteId: config.siteId,
-          cloudPeers: opts.sync.dial,
-          isOwnDocument: (id) => siteRef?.isOwnDocument(id) ?? false,
-          current: (id) => siteRef?.currentDoc(id) ?? null,
-          clock,
-          onFlag: (p) =>
-            opts.log.warn(
-              { peer: p.peerId, document: p.lastDocumentId, why: p.lastReason },
-              "dropped a change its writer may not make; peer flagged",
-            ),
-        })
-      : null;
-    const network = opts.sync
-      ? [
-          new Libp2pNetworkAdapter({
-            node: opts.sync.node,
-            dial: opts.sync.dial,
-            dialMode: opts.sync.dialMode ?? "failover",
-            // A document the site archived stays out of its repo, whoever offers it again.
-            ...(guard ? { inboundFilter: (m: Message, r: string) => archivedDocumentMessage(m, siteRef) ?? guard.check(m, r) } : {}),
-          }),
-        ]
-      : [];
+    const network: NetworkAdapterInterface[] = [];
+    if (opts.sync) {
+      const guard = siteWriteGuard({
+        siteId: config.siteId,
+        cloudPeers: opts.sync.dial,
+        isOwnDocument: (id) => siteRef?.isOwnDocument(id) ?? false,
+        current: (id) => siteRef?.currentDoc(id) ?? null,
+        clock,
+        onFlag: (p) =>
+          opts.log.warn({ peer: p.peerId, document: p.lastDocumentId, why: p.lastReason }, "dropped a change its writer may not make; peer flagged"),
+      });
+      network.push(
+        new Libp2pNetworkAdapter({
+          node: opts.sync.node,
+          dial: opts.sync.dial,
+          dialMode: opts.sync.dialMode ?? "failover",
+          // A document the site archived stays out of its repo, whoever offers it again.
+          inboundFilter: (m: Message, r: string) => archivedDocumentMessage(m, siteRef) ?? guard.check(m, r),
+        }),
+      );
+    }
     const site = (siteRef = await SiteRepo.open(
       config.siteId,
       config.dataDir,
