@@ -75,12 +75,13 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 100));
 }
 const convergeMs = performance.now() - t1;
+const connectedToConvergedMs = performance.now() - (connectedAt ?? t1);
 const sent = proxy.bytes - bytesBefore;
 console.log(`bench:sync: ${STALLS} stalls, ${summary.sessions.completed} sessions, ${records} signed records in ${urls.length} documents, 24 h offline (simulated in ${(simWallMs / 1000).toFixed(1)} s)\n`);
 console.log("| measure | value |");
 console.log("|---|---:|");
 console.log(`| link restored to converged (includes the site's redial backoff) | ${(convergeMs / 1000).toFixed(2)} s |`);
-console.log(`| connected to converged | ${((performance.now() - (connectedAt ?? t1)) / 1000).toFixed(2)} s |`);
+console.log(`| connected to converged | ${(connectedToConvergedMs / 1000).toFixed(2)} s |`);
 console.log(`| bytes over the wire (both directions) | ${sent.toLocaleString("en-US")} |`);
 console.log(`| raw signed record bytes (baseline) | ${rawRecordBytes.toLocaleString("en-US")} |`);
 console.log(`| ratio wire / raw records | ${(sent / rawRecordBytes).toFixed(2)}x |`);
@@ -89,6 +90,7 @@ await node.stop();
 await proxy.close();
 await cloud.stop();
 rmSync(dir, { recursive: true, force: true });
-if (process.env.BENCH_SYNC_WEEK !== "0") await runSyncWeekOfflineBench();
+if (process.env.BENCH_SYNC_WEEK !== "0")
+  await runSyncWeekOfflineBench({ documents: urls.length, records, rawRecordBytes, wireBytes: sent, restoredToConvergedMs: convergeMs, connectedToConvergedMs });
 if (process.env.BENCH_SYNC_CAPACITY !== "0") await runSyncCapacityBench();
 process.exit(0);

@@ -39,7 +39,9 @@ export async function runSyncCapacityBench(): Promise<void> {
   // New connections per second from all sites together (all share 127.0.0.1; the cloud peer's limits admit 1,000 per second per host).
   const connectsPerS = Number(process.env.BENCH_SYNC_CAPACITY_CONNECTS_PER_S ?? 20);
   const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-  const cloud = BenchChild.start(here("./syncCapacity/cloudProcess.ts"), ["--expose-gc"]);
+  // BENCH_SYNC_CAPACITY_CLOUD_FLAGS: extra Node flags for the cloud process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const cloudFlags = (process.env.BENCH_SYNC_CAPACITY_CLOUD_FLAGS ?? "").split(" ").filter((f) => f !== "");
+  const cloud = BenchChild.start(here("./syncCapacity/cloudProcess.ts"), ["--expose-gc", ...cloudFlags]);
   const procs = [
     BenchChild.start(here("./syncCapacity/sitesProcess.ts")),
     BenchChild.start(here("./syncCapacity/sitesProcess.ts")),

@@ -29,14 +29,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 const num = (n: number) => n.toLocaleString("en-US");
 
-/** The site's documents (root, day journals, ledger segments) with their heads, as the cloud compares them. */
-async function siteHeads(site: SimulatedSite): Promise<Record<string, string>> {
+/** The site's documents: root, day journals, ledger segments (as its root indexes them now). */
+function siteDocuments(site: SimulatedSite): AutomergeUrl[] {
   const root = site.controller.site.root.doc();
-  const urls = [
+  return [
     site.controller.site.root.url,
     ...Object.values(root.journals),
     ...Object.values(root.segments),
   ] as AutomergeUrl[];
+}
+
+/** The heads the site holds for each of `urls`, as the cloud compares them. */
+async function siteHeads(
+  site: SimulatedSite,
+  urls: readonly AutomergeUrl[],
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const url of urls) {
     const handle = await site.controller.site.repo.find(url);
@@ -47,8 +54,18 @@ async function siteHeads(site: SimulatedSite): Promise<Record<string, string>> {
   return out;
 }
 
+/** The 24 h part's figures from the same run, when bench:sync runs both: the week's figures are printed against them. */
+export interface DayOfflineBaseline {
+  readonly documents: number;
+  readonly records: number;
+  readonly rawRecordBytes: number;
+  readonly wireBytes: number;
+  readonly restoredToConvergedMs: number;
+  readonly connectedToConvergedMs: number;
+}
+
 /** Runs the week-offline part and prints its table; fails if the simulation or the convergence exceeds its bound. */
-export async function runSyncWeekOfflineBench(): Promise<void> {
+export async function runSyncWeekOfflineBench(day?: DayOfflineBaseline): Promise<void> {
   const stalls = Number(process.env.BENCH_SYNC_WEEK_STALLS ?? 50);
   const days = Number(process.env.BENCH_SYNC_WEEK_DAYS ?? 7);
   const vehicles = Number(process.env.BENCH_SYNC_WEEK_VEHICLES ?? 500 * days);
@@ -114,17 +131,19 @@ export async function runSyncWeekOfflineBench(): Promise<void> {
         rawRecordBytes += r.length;
         records++;
       }
+    // The documents the week left, fixed at the reconnect (archiving, if it ran, would not shrink the measure).
+    const urls = siteDocuments(site);
     const before = await cloud.request<CloudMemory>({ cmd: "memory" });
     const bytesBefore = proxy.bytes;
     proxy.restore();
     const t1 = performance.now();
     let connectedAt: number | null = null;
     let lastReport = t1;
-    let match: HeadsMatch = { identical: 0, total: 1 + journals + segments };
+    let match: HeadsMatch = { identical: 0, total: urls.length };
     for (;;) {
       if (connectedAt === null && (await cloud.request<boolean>({ cmd: "connected" })))
         connectedAt = performance.now();
-      match = await cloud.request<HeadsMatch>({ cmd: "match", heads: await siteHeads(site) });
+      match = await cloud.request<HeadsMatch>({ cmd: "match", heads: await siteHeads(site, urls) });
       if (match.identical === match.total) break;
       if (performance.now() - t1 > convergeBoundMs)
         throw new Error(
@@ -172,6 +191,24 @@ export async function runSyncWeekOfflineBench(): Promise<void> {
     console.log(
       `| cloud heap per document (after GC, over the baseline) | ${((after.heapUsedBytes - before.heapUsedBytes) / match.total / 1024).toFixed(0)} KiB |`,
     );
+    if (day) {
+      const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+      const perDoc = (ms: number, docs: number) => ms / docs;
+      console.log(`| ratio to the 24 h part of this run: documents | ${x(match.total, day.documents)} |`);
+      console.log(
+        `| ratio to the 24 h part: signed records / raw record bytes | ${x(records, day.records)} / ${x(rawRecordBytes, day.rawRecordBytes)} |`,
+      );
+      console.log(`| ratio to the 24 h part: bytes over the wire | ${x(sent, day.wireBytes)} |`);
+      console.log(
+        `| ratio to the 24 h part: link restored to identical heads | ${x(convergedAt - t1, day.restoredToConvergedMs)} |`,
+      );
+      console.log(
+        `| ratio to the 24 h part: connected to identical heads | ${x(connectedS * 1000, day.connectedToConvergedMs)} |`,
+      );
+      console.log(
+        `| ratio to the 24 h part: connected to identical heads per document | ${x(perDoc(connectedS * 1000, match.total), perDoc(day.connectedToConvergedMs, day.documents))} |`,
+      );
+    }
   } finally {
     await site?.stop().catch(() => undefined);
     await Promise.resolve(node.stop()).catch(() => undefined);
