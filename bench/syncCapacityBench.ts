@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { BenchChild } from "./syncCapacity/ipc.js";
 import type { CloudStats, SiteRegistration } from "./syncCapacity/cloudProcess.js";
 
-const STEPS = [25, 50, 100, 200, 300, 400, 600, 800, 1000, 1200, 1600, 2000];
+const STEPS = [25, 50, 100, 200, 250, 300, 400, 600, 800, 1000, 1200, 1600, 2000];
 const STALLS = 20;
 const INTERVAL_MS = 5_000;
 const WARMUP_MS = 6_000;

@@ -160,6 +160,7 @@ export async function runSyncWeekOfflineBench(day?: DayOfflineBaseline): Promise
     const convergedAt = performance.now();
     const sent = proxy.bytes - bytesBefore;
     const after = await cloud.request<CloudMemory>({ cmd: "memory" });
+    const connections = await cloud.request<number>({ cmd: "connectionsOpened" });
     const convergeS = (convergedAt - t1) / 1000;
     const connectedS = (convergedAt - (connectedAt ?? t1)) / 1000;
     const s = summary.sessions;
@@ -178,6 +179,7 @@ export async function runSyncWeekOfflineBench(day?: DayOfflineBaseline): Promise
     console.log(
       `| link restored to connected (the site's redial backoff) | ${(((connectedAt ?? convergedAt) - t1) / 1000).toFixed(2)} s |`,
     );
+    console.log(`| connections the site opened to the cloud until convergence | ${connections} |`);
     console.log(`| link restored to identical heads, every document | ${convergeS.toFixed(2)} s |`);
     console.log(
       `| connected to identical heads | ${connectedS.toFixed(2)} s (${((connectedS * 1000) / match.total).toFixed(1)} ms per document) |`,

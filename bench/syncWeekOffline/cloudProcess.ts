@@ -32,6 +32,7 @@ export type WeekCloudRequest =
   | { cmd: "address" }
   | { cmd: "register"; siteId: string; peerId: string; rootUrl: string }
   | { cmd: "connected" }
+  | { cmd: "connectionsOpened" }
   | { cmd: "match"; heads: Record<string, string> }
   | { cmd: "memory" }
   | { cmd: "stop" };
@@ -43,6 +44,10 @@ const cloud = await CloudPeer.start({
   listen: ["/ip4/127.0.0.1/tcp/0"],
   clock: systemClock,
 });
+
+// Connections the site opened to this peer (a second one during the reconnect means the first was lost).
+let connectionsOpened = 0;
+cloud.node.addEventListener("connection:open", () => void connectionsOpened++);
 
 /** Heads of a document this peer already holds, without asking peers for it; null when absent or not ready. */
 function headsHere(url: AutomergeUrl): string | null {
@@ -62,6 +67,8 @@ serveRequests(async (req: WeekCloudRequest) => {
       return true;
     case "connected":
       return cloud.syncState().some((s) => s.connected);
+    case "connectionsOpened":
+      return connectionsOpened;
     case "match": {
       const urls = Object.keys(req.heads) as AutomergeUrl[];
       const identical = urls.filter((u) => headsHere(u) === req.heads[u]).length;
