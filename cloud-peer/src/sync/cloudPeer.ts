@@ -68,6 +68,8 @@ export class CloudPeer {
     { peerId: string; rootUrl: AutomergeUrl; lastContactMs: number | null }
   >();
   private readonly configs = new Map<string, DocHandle<ConfigDocument>>();
+  /** The site each config document is addressed to, by document ID. */
+  private readonly configSites = new Map<string, string>();
   private configUrls!: SiteConfigUrls;
   private ackTimer: ReturnType<typeof setInterval> | null = null;
   /** Live telemetry the registered sites broadcast on their root documents. */
@@ -172,7 +174,7 @@ export class CloudPeer {
         acknowledged: {},
       };
       handle.change((d) => void Object.assign(d, initial));
-      this.configs.set(siteId, handle);
+      this.keepConfig(siteId, handle);
       this.configUrls.save(siteId, handle.url);
     }
     return handle.url;
@@ -220,8 +222,13 @@ export class CloudPeer {
   async adoptSiteConfig(siteId: string, url: string): Promise<void> {
     const handle = await this.repo.find<ConfigDocument>(url as AutomergeUrl);
     writeAs(handle, this.writer, randomBytes);
-    this.configs.set(siteId, handle);
+    this.keepConfig(siteId, handle);
     if (!this.configUrls.entries().some(([s, u]) => s === siteId && u === url)) this.configUrls.save(siteId, url);
+  }
+
+  private keepConfig(siteId: string, handle: DocHandle<ConfigDocument>): void {
+    this.configs.set(siteId, handle);
+    this.configSites.set(handle.documentId, siteId);
   }
 
   /** The site's config document handle (created on first use). */
@@ -248,7 +255,8 @@ export class CloudPeer {
   /** The site whose root document indexes `documentId` (or whose config it is), if any. */
   ownerOf(documentId: string): string | null {
     const id = documentId.replace("automerge:", "");
-    for (const [siteId, h] of this.configs) if (h.documentId === id) return siteId;
+    const configOf = this.configSites.get(id);
+    if (configOf !== undefined) return configOf;
     return this.index.ownerOf(id);
   }
 
@@ -262,7 +270,7 @@ export class CloudPeer {
   /** Who may write `documentId`: a registered site for its own documents, the cloud for the configs it wrote; null when unknown. */
   documentOwner(documentId: string): DocumentOwner | null {
     const id = documentId.replace("automerge:", "");
-    for (const h of this.configs.values()) if (h.documentId === id) return { side: "cloud" };
+    if (this.configSites.has(id)) return { side: "cloud" };
     const siteId = this.index.ownerOf(id);
     return siteId === null ? null : { side: "site", siteId };
   }
@@ -283,7 +291,9 @@ export class CloudPeer {
   }
 
   private touch(peerId: string): void {
-    for (const s of this.sites.values()) if (s.peerId === peerId) s.lastContactMs = this.clock.now();
+    const who = this.registry.lookup(peerId);
+    const site = who?.role === "site" ? this.sites.get(who.name) : undefined;
+    if (site) site.lastContactMs = this.clock.now();
   }
 
   /** The site's root document and every document it indexes, as held here (fetched if missing). */
