@@ -87,11 +87,24 @@ export class SiteController {
 
   /**
    * Attaches the config document the cloud addressed to this site (its URL comes with provisioning):
-   * the site reads acknowledgements from it and archives what they cover.
+   * the site reads acknowledgements from it and archives what they cover. Resolves once the document
+   * is here; while no peer can deliver it (the cloud has not admitted the site yet, the link is down)
+   * it tries again every `retryMs`, until the site stops.
    */
-  async attachConfig(url: string): Promise<void> {
-    this.archiver.attachConfig(await this.site.repo.find<ConfigDocument>(url as AutomergeUrl));
+  async attachConfig(url: string, retryMs = 5_000): Promise<void> {
+    for (;;) {
+      try {
+        return this.archiver.attachConfig(await this.site.repo.find<ConfigDocument>(url as AutomergeUrl));
+      } catch (e) {
+        if (this.stopped) return;
+        this.log.warn({ url, err: (e as Error).message }, "config document not available yet; retrying");
+        await new Promise((r) => setTimeout(r, retryMs));
+        if (this.stopped) return;
+      }
+    }
   }
+
+  private stopped = false;
 
   /** Verifies a car's or phone's session token offline; the session it may read, or why not. */
   checkSessionToken(
@@ -231,6 +244,7 @@ export class SiteController {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.orchestrator.close();
     await this.site.close();
   }

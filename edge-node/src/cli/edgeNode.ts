@@ -17,10 +17,14 @@ import { realScheduler } from "../power/scheduler.js";
 import { runSiteRealTime } from "../runtime/siteRuntime.js";
 import { localOperatorCertifier } from "../audit/meterProvisioning.js";
 import { nodeEd25519 } from "../crypto/nodeEd25519.js";
+import { createSyncNode, exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
+import { loadOrCreatePrivateKey } from "../sync/peerIdentity.js";
 
 const HELP = `edge-node --config site.json [--operator-seed HEX]
 
-Runs a site controller on real time with its local API (config: api.host/api.port). Exit codes:
+Runs a site controller on real time with its local API (config: api.host/api.port). With a "sync"
+section it dials its cloud peers (home region first, failing over to the next) and logs the peer ID
+and root document URL the registry needs. Exit codes:
 0 stopped cleanly (SIGINT/SIGTERM), 2 usage or config error, 70 internal error.`;
 
 async function main(): Promise<number> {
@@ -37,6 +41,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const log = pino({ name: "edge-node", base: { site: config.siteId } });
+  exitOnUnexpectedErrors(log);
   const clock = systemClock;
   const stalls = config.stalls.map((s) => new SimStall({ meterId: s.meterId, maxW: s.maxW, minW: s.minW, reactionDelayMs: 500 }, clock));
   const hardware = config.stalls.map((s, i) => ({
@@ -47,6 +52,8 @@ async function main(): Promise<number> {
   }));
   const operatorSeed = values["operator-seed"] ? Uint8Array.from(Buffer.from(values["operator-seed"], "hex")) : new SeededRandom(1).bytes(32);
   let power!: PowerManager;
+  const sync = config.sync;
+  const node = sync ? await createSyncNode({ privateKey: await loadOrCreatePrivateKey(sync.identityFile ?? join(config.dataDir, "peer-key")) }) : null;
   const site = await runSiteRealTime({
     config,
     clock,
@@ -69,15 +76,21 @@ async function main(): Promise<number> {
     beforeTick: () => {
       for (const s of stalls) s.advanceTo(clock.now());
     },
+    ...(sync && node ? { sync: { node, dial: sync.cloudPeers, liveIntervalMs: sync.liveIntervalMs } } : {}),
   });
   void power.start();
-  log.info({ api: site.api?.url, stalls: config.stalls.length }, "edge-node running");
+  // The config document arrives once the cloud admits the site; the site serves meanwhile.
+  if (sync?.configUrl) void site.controller.attachConfig(sync.configUrl);
+  // What the registry needs to admit this site: its peer ID and its root document.
+  const identity = node ? { peerId: node.peerId.toString(), rootUrl: site.controller.site.root.url, cloudPeers: sync?.cloudPeers } : {};
+  log.info({ api: site.api?.url, stalls: config.stalls.length, ...identity }, "edge-node running");
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
   await power.close();
   await site.stop();
+  await node?.stop();
   for (const h of hardware) await h.meter.close();
   log.info("edge-node stopped");
   return 0;

@@ -31,6 +31,17 @@ const offlinePolicySchema = z.object({
   regionFailedMaxEnergyWh: z.number().int().nonnegative().default(60_000),
 });
 
+const syncSchema = z.object({
+  /** Cloud peers in preference order, home region first: multiaddrs ending in /p2p/<peer ID>. */
+  cloudPeers: z.array(z.string().regex(/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/, "a multiaddr ending in /p2p/<peer ID>")).min(1),
+  /** The site's libp2p identity (created on first start); default `<dataDir>/peer-key`. */
+  identityFile: z.string().optional(),
+  /** The config document the cloud addressed to this site (from provisioning). */
+  configUrl: z.string().regex(/^automerge:/, "an automerge: URL").optional(),
+  /** Live telemetry interval, 1-5 s. */
+  liveIntervalMs: z.number().int().min(1_000).max(5_000).default(5_000),
+});
+
 const fileSchema = z.object({
   siteId: z.string(),
   dataDir: z.string().default(".data/site"),
@@ -42,6 +53,8 @@ const fileSchema = z.object({
   stalls: z.array(stallSchema).min(1),
   technicians: z.array(z.object({ id: z.string(), tokenSha256: z.string().regex(/^[0-9a-f]{64}$/) })).default([]),
   offlinePolicy: offlinePolicySchema.default({}),
+  /** Sync with cloud peers; absent, the site runs on its own. */
+  sync: syncSchema.optional(),
 });
 
 export interface StallConfig {
@@ -63,6 +76,7 @@ export interface SiteConfig {
   readonly stalls: readonly StallConfig[];
   readonly technicians: readonly { readonly id: TechnicianId; readonly tokenSha256: string }[];
   readonly offlinePolicy: z.infer<typeof offlinePolicySchema>;
+  readonly sync?: z.infer<typeof syncSchema>;
 }
 
 /** Validates a parsed config object; throws ChargemeshError("invalid_input") naming every bad field. */

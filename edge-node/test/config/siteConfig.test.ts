@@ -32,8 +32,28 @@ describe("site config", () => {
   });
 
   test("refuses duplicate stalls and minW above maxW", () => {
-    expect(() => parseSiteConfig({ ...good, stalls: [good.stalls[0], good.stalls[0]] })).toThrow(/duplicate stall/);
-    expect(() => parseSiteConfig({ ...good, stalls: [{ id: "x", meterId: "m", maxW: 1000, minW: 2000 }] })).toThrow(/minW > maxW/);
+    expect(() => parseSiteConfig({ ...good, stalls: [good.stalls[0], good.stalls[0]] })).toThrow(
+      /duplicate stall/,
+    );
+    expect(() =>
+      parseSiteConfig({ ...good, stalls: [{ id: "x", meterId: "m", maxW: 1000, minW: 2000 }] }),
+    ).toThrow(/minW > maxW/);
     expect(() => parseSiteConfig({ ...good, siteId: "bad id with spaces" })).toThrow(/site ID/);
+  });
+
+  test("a sync section names cloud peers by multiaddr with a peer ID; the interval stays within 1-5 s", () => {
+    const peer = "/ip4/203.0.113.7/tcp/4002/p2p/12D3KooWRegionAxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    const c = parseSiteConfig({ ...good, sync: { cloudPeers: [peer] } });
+    expect(c.sync).toEqual({ cloudPeers: [peer], liveIntervalMs: 5_000 });
+    expect(() => parseSiteConfig({ ...good, sync: { cloudPeers: ["/ip4/203.0.113.7/tcp/4002"] } })).toThrow(
+      /sync.cloudPeers.0: a multiaddr ending in \/p2p/,
+    );
+    expect(() => parseSiteConfig({ ...good, sync: { cloudPeers: [] } })).toThrow(/sync.cloudPeers/);
+    expect(() => parseSiteConfig({ ...good, sync: { cloudPeers: [peer], liveIntervalMs: 500 } })).toThrow(
+      /sync.liveIntervalMs/,
+    );
+    expect(() => parseSiteConfig({ ...good, sync: { cloudPeers: [peer], configUrl: "http://x" } })).toThrow(
+      /sync.configUrl/,
+    );
   });
 });

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { systemClock } from "@chargemesh/shared-model";
 import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
-import { loadOrCreatePrivateKey } from "./persistentKey.js";
+import { loadOrCreatePrivateKey } from "@chargemesh/edge-node/sync/peerIdentity";
 import { jsonArgument, serveParent, tellParent } from "./childIpc.js";
 import { exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { documentsOf, headsOf, siteFactsOf } from "./documentView.js";

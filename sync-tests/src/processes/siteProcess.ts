@@ -9,7 +9,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
-import { loadOrCreatePrivateKey } from "./persistentKey.js";
+import { loadOrCreatePrivateKey } from "@chargemesh/edge-node/sync/peerIdentity";
 import { jsonArgument, serveParent, tellParent } from "./childIpc.js";
 import { exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { documentsOf, headsOf, siteFactsOf } from "./documentView.js";
