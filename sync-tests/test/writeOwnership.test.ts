@@ -17,6 +17,7 @@ import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
 import { SiteRepo } from "@chargemesh/edge-node/store/siteRepo";
 import { siteWriteGuard } from "@chargemesh/edge-node/store/siteWriteGuard";
 import { until } from "../../testing/until.js";
+import { messageCarryingChanges } from "../../testing/syncMessages.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-writers-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,22 +26,6 @@ const heads = (h: DocHandle<unknown>) =>
     .sort()
     .join();
 const DAY = "2026-06-01";
-
-/** The sync message `mine` sends a peer holding `theirs` once the peers have exchanged heads: it carries the changes. */
-function messageCarryingChanges<T>(mine: A.Doc<T>, theirsNow: A.Doc<T>): Uint8Array {
-  let theirs = A.clone(theirsNow);
-  let [myState, theirState] = [A.initSyncState(), A.initSyncState()];
-  for (let i = 0; i < 4; i++) {
-    const [ts, fromThem] = A.generateSyncMessage(theirs, theirState);
-    theirState = ts;
-    if (fromThem) [, myState] = A.receiveSyncMessage(mine, myState, fromThem);
-    const [ms, fromMe] = A.generateSyncMessage(mine, myState);
-    myState = ms;
-    if (fromMe && A.decodeSyncMessage(fromMe).changes.length > 0) return fromMe;
-    if (fromMe) [theirs, theirState] = A.receiveSyncMessage(theirs, theirState, fromMe);
-  }
-  throw new Error("no sync message carried the changes");
-}
 
 test("each side writes only its own documents: the receiver drops the other side's changes, flags the peer, and leaves them out of its views", async () => {
   const cloud = await CloudPeer.start({

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import * as A from "@automerge/automerge";
 import { SeededRandom } from "../../src/clock.js";
+import { messageCarryingChanges } from "../../../testing/syncMessages.js";
 import {
   WriterDirectory,
   checkSyncMessage,
@@ -104,21 +105,7 @@ describe("document writers", () => {
     const siteRule = (w: Writer) => mayWrite({ side: "site", siteId: "site-1" }, w);
     const [, fromSite] = A.generateSyncMessage(base, A.initSyncState());
     // The first message only advertises heads; a reply to an empty peer carries the changes.
-    const carrying = (doc: A.Doc<Journal>) => {
-      let theirs = A.init<Journal>();
-      let mine = A.initSyncState();
-      let their = A.initSyncState();
-      for (let i = 0; i < 5; i++) {
-        const [ns, m] = A.generateSyncMessage(theirs, their);
-        their = ns;
-        if (m) [, mine] = A.receiveSyncMessage(doc, mine, m);
-        const [ns2, reply] = A.generateSyncMessage(doc, mine);
-        mine = ns2;
-        if (reply && A.decodeSyncMessage(reply).changes.length > 0) return reply;
-        if (reply) [theirs, their] = A.receiveSyncMessage(theirs, their, reply);
-      }
-      throw new Error("no message carried changes");
-    };
+    const carrying = (doc: A.Doc<Journal>) => messageCarryingChanges(doc, A.init<Journal>());
     expect(checkSyncMessage(fromSite!, siteRule, directory)).toEqual({ ok: true });
     expect(checkSyncMessage(carrying(base), siteRule, directory)).toEqual({ ok: true });
     const refused = checkSyncMessage(carrying(byCloud), siteRule, directory);
