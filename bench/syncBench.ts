@@ -13,7 +13,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import * as A from "@automerge/automerge";
-import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { systemClock } from "@chargemesh/shared-model";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
@@ -47,8 +46,7 @@ cloud.registerSite("busy-site", node.peerId.toString(), site.controller.site.roo
 const t0 = performance.now();
 const summary = await site.run();
 const simWallMs = performance.now() - t0;
-const root = site.controller.site.root.doc();
-const urls = [site.controller.site.root.url, ...Object.values(root.journals), ...Object.values(root.segments)] as AutomergeUrl[];
+const urls = site.controller.site.documentUrls();
 let rawRecordBytes = 0;
 let records = 0;
 for (const m of site.controller.ledgerStore.meters()) for (const r of site.controller.ledgerStore.records(m)) {

@@ -29,15 +29,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 const num = (n: number) => n.toLocaleString("en-US");
 
-/** The site's documents: root, day journals, ledger segments (as its root indexes them now). */
-function siteDocuments(site: SimulatedSite): AutomergeUrl[] {
-  const root = site.controller.site.root.doc();
-  return [
-    site.controller.site.root.url,
-    ...Object.values(root.journals),
-    ...Object.values(root.segments),
-  ] as AutomergeUrl[];
-}
 
 /** The heads the site holds for each of `urls`, as the cloud compares them. */
 async function siteHeads(
@@ -132,7 +123,7 @@ export async function runSyncWeekOfflineBench(day?: DayOfflineBaseline): Promise
         records++;
       }
     // The documents the week left, fixed at the reconnect (archiving, if it ran, would not shrink the measure).
-    const urls = siteDocuments(site);
+    const urls = site.controller.site.documentUrls();
     const before = await cloud.request<CloudMemory>({ cmd: "memory" });
     const bytesBefore = proxy.bytes;
     proxy.restore();

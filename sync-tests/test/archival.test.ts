@@ -12,6 +12,7 @@ import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
 import { exportStore } from "@chargemesh/edge-node/cli/chargemeshAudit";
 import { nodeEd25519 } from "@chargemesh/edge-node/crypto/nodeEd25519";
 import { readLedgerSegment } from "@chargemesh/shared-model/documents/ledgerSegmentRules";
+import { indexedDocuments } from "@chargemesh/shared-model/documents/siteIndex";
 import type { LedgerSegment } from "@chargemesh/shared-model/documents/documentSchemas";
 import { verifyChains } from "@chargemesh/shared-model/ledger/chainVerifier";
 import { verifyAuditBundle } from "@chargemesh/shared-model/ledger/auditBundle";
@@ -67,7 +68,7 @@ test("a site archives the days its cloud peer acknowledged: live documents stay 
     }
     const root = siteRepo.root.doc();
     const archived = Object.entries(root.archived ?? {});
-    const live = [...Object.values(root.journals), ...Object.values(root.segments)];
+    const live = indexedDocuments(root);
     console.log(`archival: ${archived.length} documents archived, ${live.length} live`);
     // Live: today's and yesterday's documents and each meter's newest segment; everything older is archived.
     const cutoff = new Date(site.clock.now() - DAY_MS).toISOString().slice(0, 10);

@@ -41,12 +41,7 @@ test("a site back from hours offline whose first transfer is cut midway still co
   try {
     cloud.registerSite("interrupted", node.peerId.toString(), site.controller.site.root.url);
     await site.run();
-    const root = site.controller.site.root.doc();
-    const urls = [
-      site.controller.site.root.url,
-      ...Object.values(root.journals),
-      ...Object.values(root.segments),
-    ] as AutomergeUrl[];
+    const urls = site.controller.site.documentUrls();
     let records = 0;
     for (const m of site.controller.ledgerStore.meters())
       records += [...site.controller.ledgerStore.records(m)].length;

@@ -65,14 +65,7 @@ test("a site fails over to the other region while its home region is down; the h
   };
   register(regions.a!);
   register(regions.b!);
-  const siteUrls = () => {
-    const root = site.controller.site.root.doc();
-    return [
-      site.controller.site.root.url,
-      ...Object.values(root.journals),
-      ...Object.values(root.segments),
-    ] as AutomergeUrl[];
-  };
+  const siteUrls = () => site.controller.site.documentUrls();
   const sameAsSite = async (r: CloudPeer) => {
     for (const url of siteUrls()) {
       const mine = A.getHeads(site.controller.site.currentDoc(url)!).sort().join();

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import pino from "pino";
 import * as A from "@automerge/automerge";
-import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import type { PrivateKey } from "@libp2p/interface";
@@ -117,8 +116,7 @@ test("three sites and two cloud regions converge to identical heads after random
   // Everything heals: every site's documents are identical at the site and in both regions.
   for (const { id, site } of sites) {
     await until(async () => {
-      const siteRoot = site.controller.site.root;
-      const urls = [siteRoot.url, ...Object.values(siteRoot.doc().journals), ...Object.values(siteRoot.doc().segments)] as AutomergeUrl[];
+      const urls = site.controller.site.documentUrls();
       for (const url of urls) {
         const local = JSON.stringify(A.getHeads((await site.controller.site.repo.find(url)).doc() as A.Doc<unknown>).sort());
         for (const r of [regions.a!, regions.b!]) {

@@ -31,6 +31,7 @@ import type { Registry } from "prom-client";
 import { SiteDocumentIndex } from "./siteDocumentIndex.js";
 import { SiteConfigUrls } from "./siteConfigUrls.js";
 import { closedDays, dayDocuments } from "@chargemesh/shared-model/documents/archiveRules";
+import { indexedDocuments } from "@chargemesh/shared-model/documents/siteIndex";
 
 const TERMINAL = new Set(["completed", "rejected", "failed"]);
 
@@ -303,7 +304,7 @@ export class CloudPeer {
     const site = this.sites.get(siteId);
     if (!site) throw new Error(`unknown site ${siteId}`);
     const root = await this.repo.find<SiteRoot>(site.rootUrl);
-    const urls = [...Object.values(root.doc().journals), ...Object.values(root.doc().segments)];
+    const urls = indexedDocuments(root.doc());
     const documents = await Promise.all(urls.map((u) => this.repo.find<unknown>(u as AutomergeUrl)));
     return { root, documents };
   }
@@ -331,9 +332,7 @@ export class CloudPeer {
     return [...this.sites].map(([siteId, s]) => {
       const root = this.repo.handles[s.rootUrl.replace("automerge:", "") as never] as
         DocHandle<SiteRoot> | undefined;
-      const indexed = root?.isReady()
-        ? [...Object.values(root.doc().journals), ...Object.values(root.doc().segments)]
-        : [];
+      const indexed = root?.isReady() ? indexedDocuments(root.doc()) : [];
       const held = indexed.filter((u) =>
         (
           this.repo.handles[u.replace("automerge:", "") as never] as DocHandle<unknown> | undefined

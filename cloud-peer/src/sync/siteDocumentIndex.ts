@@ -1,5 +1,6 @@
 import type { DocHandle, Repo } from "@automerge/automerge-repo";
 import type { SiteRoot } from "@chargemesh/shared-model/documents/documentSchemas";
+import { indexedDocuments } from "@chargemesh/shared-model/documents/siteIndex";
 
 const bare = (urlOrId: string) => urlOrId.replace("automerge:", "");
 
@@ -51,8 +52,7 @@ export class SiteDocumentIndex {
     for (const siteId of this.dirty) {
       this.dirty.delete(siteId);
       const d = (this.repo.handles[this.rootOf.get(siteId) as never] as DocHandle<SiteRoot>).doc();
-      for (const u of [...Object.values(d.journals), ...Object.values(d.segments)])
-        this.owner.set(bare(u), siteId);
+      for (const u of indexedDocuments(d)) this.owner.set(bare(u), siteId);
       for (const u of Object.values(d.archived ?? {})) {
         this.owner.set(bare(u), siteId);
         this.archived.add(bare(u));

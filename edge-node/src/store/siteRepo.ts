@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import * as A from "@automerge/automerge";
 import type { SiteId } from "@chargemesh/shared-model";
 import { writeAs } from "@chargemesh/shared-model/documents/documentWriters";
+import { indexedDocuments } from "@chargemesh/shared-model/documents/siteIndex";
 import type { Writer } from "@chargemesh/shared-model/documents/documentWriters";
 
 /** The site root document: the index of the site's other documents (peers cannot discover them otherwise). */
@@ -57,10 +58,12 @@ export class SiteRepo {
   isOwnDocument(documentId: string): boolean {
     const id = documentId.replace("automerge:", "");
     if (id === this.root.documentId) return true;
-    const d = this.root.doc();
-    return [...Object.values(d.journals), ...Object.values(d.segments)].some(
-      (u) => u.replace("automerge:", "") === id,
-    );
+    return indexedDocuments(this.root.doc()).some((u) => u.replace("automerge:", "") === id);
+  }
+
+  /** The URLs of the root and every live document it indexes. */
+  documentUrls(): AutomergeUrl[] {
+    return [this.root.url, ...indexedDocuments(this.root.doc())] as AutomergeUrl[];
   }
 
   private archivedIds = { at: "", ids: new Set<string>() };
