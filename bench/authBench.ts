@@ -3,7 +3,7 @@
  * challenge signature, standing, policy) against ISO 15118-2's 2 s message budget. Baseline in the
  * same run: the challenge-signature check alone.
  */
-import { buildAttackCases } from "@chargemesh/edge-node/auth/attackCases";
+import { buildAttackCases } from "@chargemesh/simulation";
 
 const cases = await buildAttackCases();
 const accepted = cases.find((c) => c.name.startsWith("control: a good contract"))!;

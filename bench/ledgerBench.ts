@@ -3,14 +3,14 @@
  * @noble/ed25519 measured in the same run (the ratio is what matters, not the absolute figures).
  */
 import { RecordStatus, VirtualClock, meterId, sessionId, stallId } from "@chargemesh/shared-model";
-import type { Ed25519 } from "@chargemesh/shared-model/ledger/ed25519";
-import { nobleEd25519 } from "@chargemesh/shared-model/ledger/nobleEd25519";
-import { decodeSignedRecord } from "@chargemesh/shared-model/ledger/signedRecord";
-import { verifyChains } from "@chargemesh/shared-model/ledger/chainVerifier";
-import { issueMeterCertificate } from "@chargemesh/shared-model/ledger/meterCertificate";
-import { nodeEd25519 } from "@chargemesh/edge-node/crypto/nodeEd25519";
-import { LedgerWriter } from "@chargemesh/edge-node/ledger/ledgerWriter";
-import { MemoryLedgerStore } from "@chargemesh/edge-node/ledger/memoryLedgerStore";
+import type { Ed25519 } from "@chargemesh/shared-model";
+import { nobleEd25519 } from "@chargemesh/shared-model";
+import { decodeSignedRecord } from "@chargemesh/shared-model";
+import { verifyChains } from "@chargemesh/shared-model";
+import { issueMeterCertificate } from "@chargemesh/shared-model";
+import { nodeEd25519 } from "@chargemesh/edge-node";
+import { LedgerWriter } from "@chargemesh/edge-node";
+import { MemoryLedgerStore } from "@chargemesh/edge-node";
 
 const N = Number(process.env.BENCH_RECORDS ?? 3000);
 const seed = new Uint8Array(32).fill(1);

@@ -3,7 +3,7 @@
  * measured draw (not the car's acceptance), like simple site load managers do, and both respect the
  * site and cabinet limits on paper. They are applied to the stages all at once, without ordering.
  */
-import type { LimitNode } from "@chargemesh/shared-model/power/powerPlanTypes";
+import type { LimitNode } from "@chargemesh/shared-model";
 
 export interface BaselineStall {
   readonly nodeId: string;

@@ -5,8 +5,8 @@
  */
 import { performance } from "node:perf_hooks";
 import { SeededRandom, stallId } from "@chargemesh/shared-model";
-import { allocatePower } from "@chargemesh/shared-model/power/powerAllocator";
-import type { LimitNode, PowerPlanInput } from "@chargemesh/shared-model/power/powerPlanTypes";
+import { allocatePower } from "@chargemesh/shared-model";
+import type { LimitNode, PowerPlanInput } from "@chargemesh/shared-model";
 import { equalSplit, fixedSlice } from "./powerBaselines.js";
 import type { BaselinePlanner, BaselineStall } from "./powerBaselines.js";
 import { buildScenario } from "./powerBenchScenario.js";

@@ -4,7 +4,7 @@
  * a stage outage and a demand-response cut. Integrates the figures the bench prints.
  */
 import { VirtualClock, stallId } from "@chargemesh/shared-model";
-import type { LimitNode } from "@chargemesh/shared-model/power/powerPlanTypes";
+import type { LimitNode } from "@chargemesh/shared-model";
 import { SeededRandom } from "@chargemesh/shared-model";
 import { PowerManager } from "../edge-node/src/power/powerManager.js";
 import { DelayedPowerStage, VirtualScheduler } from "../edge-node/test/power/virtualStage.js";

@@ -5,7 +5,7 @@
  * for 20 minutes, and a demand-response cut announced a minute ahead.
  */
 import { SeededRandom } from "@chargemesh/shared-model";
-import type { LimitNode } from "@chargemesh/shared-model/power/powerPlanTypes";
+import type { LimitNode } from "@chargemesh/shared-model";
 
 export interface StallSpec {
   readonly index: number;

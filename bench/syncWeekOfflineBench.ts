@@ -19,7 +19,7 @@ import * as A from "@automerge/automerge";
 import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
-import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
+import { SimulatedSite } from "@chargemesh/simulation";
 import { TcpProxy } from "../sync-tests/src/tcpProxy.js";
 import { BenchChild } from "./syncCapacity/ipc.js";
 import type { CloudMemory, HeadsMatch } from "./syncWeekOffline/cloudProcess.js";

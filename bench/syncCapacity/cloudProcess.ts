@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { systemClock } from "@chargemesh/shared-model";
-import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
+import { CloudPeer } from "@chargemesh/cloud-peer";
 import { serveRequests } from "./ipc.js";
 
 export interface SiteRegistration {

@@ -11,10 +11,10 @@ import type { Libp2p } from "libp2p";
 import type { PeerId } from "@automerge/automerge-repo";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { siteId as toSiteId, systemClock } from "@chargemesh/shared-model";
-import type { LiveStallFigures } from "@chargemesh/shared-model/telemetry/liveTelemetry";
+import type { LiveStallFigures } from "@chargemesh/shared-model";
 import { Libp2pNetworkAdapter, createSyncNode } from "@chargemesh/automerge-network-libp2p";
-import { SiteRepo } from "@chargemesh/edge-node/store/siteRepo";
-import { LiveTelemetryPublisher } from "@chargemesh/edge-node/sync/liveTelemetryPublisher";
+import { SiteRepo } from "@chargemesh/edge-node";
+import { LiveTelemetryPublisher } from "@chargemesh/edge-node";
 import { serveRequests } from "./ipc.js";
 import type { SiteRegistration } from "./cloudProcess.js";
 

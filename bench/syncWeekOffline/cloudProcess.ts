@@ -12,7 +12,7 @@ import { interpretAsDocumentId } from "@automerge/automerge-repo";
 import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { systemClock } from "@chargemesh/shared-model";
-import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
+import { CloudPeer } from "@chargemesh/cloud-peer";
 import { serveRequests } from "../syncCapacity/ipc.js";
 
 export interface CloudMemory {

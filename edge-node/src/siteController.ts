@@ -14,7 +14,7 @@ import { SiteRepo } from "./store/siteRepo.js";
 import { siteWriteGuard } from "./store/siteWriteGuard.js";
 import { SiteArchiver } from "./store/siteArchiver.js";
 import type { AutomergeUrl, Message, NetworkAdapterInterface } from "@automerge/automerge-repo";
-import type { ConfigDocument } from "@chargemesh/shared-model/documents/documentSchemas";
+import type { ConfigDocument } from "@chargemesh/shared-model";
 import { AutomergeLedgerStore } from "./store/automergeLedgerStore.js";
 import { AutomergeSessionJournal } from "./store/automergeSessionJournal.js";
 import { SiteMetrics } from "./observability/siteMetrics.js";
@@ -23,7 +23,7 @@ import {
   sessionTokenBody,
   sessionTokenFrom,
   verifySessionToken,
-} from "@chargemesh/shared-model/identity/sessionToken";
+} from "@chargemesh/shared-model";
 import { nodeEd25519 } from "./crypto/nodeEd25519.js";
 import { LiveTelemetryPublisher } from "./sync/liveTelemetryPublisher.js";
 import { siteLiveFigures } from "./sync/siteLiveFigures.js";

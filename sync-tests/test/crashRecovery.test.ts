@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { SeededRandom } from "@chargemesh/shared-model";
-import { decodeSignedRecord } from "@chargemesh/shared-model/ledger/signedRecord";
-import { verifyAuditBundle } from "@chargemesh/shared-model/ledger/auditBundle";
-import { exportStore } from "@chargemesh/edge-node/cli/chargemeshAudit";
-import { nodeEd25519 } from "@chargemesh/edge-node/crypto/nodeEd25519";
+import { decodeSignedRecord } from "@chargemesh/shared-model";
+import { verifyAuditBundle } from "@chargemesh/shared-model";
+import { exportStore } from "@chargemesh/edge-node";
+import { nodeEd25519 } from "@chargemesh/edge-node";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-crash-"));
 afterAll(() => (process.env.KEEP_CRASH_DIR ? console.log(`kept ${dir}`) : rmSync(dir, { recursive: true, force: true })));
-const SIM = ["--import", "tsx", "edge-node/src/cli/simSite.ts", "--stalls", "4", "--vehicles", "80", "--seed", "5", "--data", dir, "--json"];
+const SIM = ["--import", "tsx", "simulation/src/cli/simSite.ts", "--stalls", "4", "--vehicles", "80", "--seed", "5", "--data", dir, "--json"];
 const KILLS = 22;
 
 /**

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { decodeSignedRecord } from "@chargemesh/shared-model/ledger/signedRecord";
-import { Sdm630Simulator } from "@chargemesh/hal/modbus/sdm630Simulator";
+import { decodeSignedRecord } from "@chargemesh/shared-model";
+import { Sdm630Simulator } from "@chargemesh/hal";
 
 const haveSocat = spawnSync("which", ["socat"]).status === 0;
 if (!haveSocat && process.env.CI) throw new Error("socat is required in CI (apt-get install socat)");
@@ -56,7 +56,7 @@ test.skipIf(!haveSocat)("the edge-node daemon reads a real serial SDM630, serves
     expect(exp.status, exp.stderr).toBe(0);
     const ver = spawnSync(process.execPath, ["--import", "tsx", "edge-node/src/cli/chargemeshAudit.ts", "verify", bundle, "--json"], { encoding: "utf8" });
     expect(ver.status, ver.stdout).toBe(0);
-    const { decodeAuditBundle } = await import("@chargemesh/shared-model/ledger/auditBundle");
+    const { decodeAuditBundle } = await import("@chargemesh/shared-model");
     const { readFileSync } = await import("node:fs");
     const decoded = decodeAuditBundle(readFileSync(bundle));
     if (!decoded.ok) throw decoded.error;

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { systemClock } from "@chargemesh/shared-model";
-import type { SiteRoot } from "@chargemesh/shared-model/documents/documentSchemas";
-import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
+import type { SiteRoot } from "@chargemesh/shared-model";
+import { CloudPeer } from "@chargemesh/cloud-peer";
 import { until } from "../../testing/until.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-daemon-sync-"));

@@ -8,8 +8,8 @@ import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { systemClock } from "@chargemesh/shared-model";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
-import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
-import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
+import { CloudPeer } from "@chargemesh/cloud-peer";
+import { SimulatedSite } from "@chargemesh/simulation";
 import { TcpProxy } from "../src/tcpProxy.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-interrupt-"));

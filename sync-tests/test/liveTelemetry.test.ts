@@ -5,12 +5,12 @@ import { afterAll, expect, test } from "vitest";
 import pino from "pino";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { systemClock } from "@chargemesh/shared-model";
-import type { LiveTelemetry } from "@chargemesh/shared-model/telemetry/liveTelemetry";
+import type { LiveTelemetry } from "@chargemesh/shared-model";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
-import { SimVehicle } from "@chargemesh/hal/sim/simVehicle";
-import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
-import { startCloudApi } from "@chargemesh/cloud-peer/http/cloudApi";
-import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
+import { SimVehicle } from "@chargemesh/hal";
+import { CloudPeer } from "@chargemesh/cloud-peer";
+import { startCloudApi } from "@chargemesh/cloud-peer";
+import { SimulatedSite } from "@chargemesh/simulation";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-live-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ const dir = mkdtempSync(join(tmpdir(), "cm-offline-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test("a 20-stall site with no cloud serves 200 cars; the auditor's CLI accepts its ledger", () => {
-  const sim = spawnSync(process.execPath, ["--import", "tsx", "edge-node/src/cli/simSite.ts", "--stalls", "20", "--vehicles", "200", "--offline", "--data", dir, "--json"], {
+  const sim = spawnSync(process.execPath, ["--import", "tsx", "simulation/src/cli/simSite.ts", "--stalls", "20", "--vehicles", "200", "--offline", "--data", dir, "--json"], {
     encoding: "utf8",
   });
   expect(sim.status, sim.stderr).toBe(0);

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { contractId, sessionId, stallId } from "@chargemesh/shared-model";
 import type { ContractId } from "@chargemesh/shared-model";
-import { main as pki } from "@chargemesh/cloud-peer/pki/chargemeshPki";
-import { CertificateAuthorizer } from "@chargemesh/edge-node/auth/certificateAuthorizer";
+import { runPkiCli as pki } from "@chargemesh/cloud-peer";
+import { CertificateAuthorizer } from "@chargemesh/edge-node";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-pki-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,10 +9,10 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import type { PrivateKey } from "@libp2p/interface";
 import { systemClock } from "@chargemesh/shared-model";
-import type { ConfigDocument } from "@chargemesh/shared-model/documents/documentSchemas";
+import type { ConfigDocument } from "@chargemesh/shared-model";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
-import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
-import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
+import { CloudPeer } from "@chargemesh/cloud-peer";
+import { SimulatedSite } from "@chargemesh/simulation";
 import { until } from "../../testing/until.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-failover-"));

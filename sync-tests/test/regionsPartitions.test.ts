@@ -9,8 +9,8 @@ import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import type { PrivateKey } from "@libp2p/interface";
 import { SeededRandom, systemClock } from "@chargemesh/shared-model";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
-import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
-import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
+import { CloudPeer } from "@chargemesh/cloud-peer";
+import { SimulatedSite } from "@chargemesh/simulation";
 import { TcpProxy } from "../src/tcpProxy.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-regions-"));

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import pino from "pino";
-import { SimVehicle } from "@chargemesh/hal/sim/simVehicle";
-import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
+import { SimVehicle } from "@chargemesh/hal";
+import { SimulatedSite } from "@chargemesh/simulation";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-revoke-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

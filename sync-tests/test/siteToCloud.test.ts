@@ -8,12 +8,12 @@ import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { systemClock } from "@chargemesh/shared-model";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
-import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
-import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
-import { readLedgerSegment } from "@chargemesh/shared-model/documents/ledgerSegmentRules";
-import type { LedgerSegment } from "@chargemesh/shared-model/documents/documentSchemas";
-import { verifyChains } from "@chargemesh/shared-model/ledger/chainVerifier";
-import { nobleEd25519 } from "@chargemesh/shared-model/ledger/nobleEd25519";
+import { CloudPeer } from "@chargemesh/cloud-peer";
+import { SimulatedSite } from "@chargemesh/simulation";
+import { readLedgerSegment } from "@chargemesh/shared-model";
+import type { LedgerSegment } from "@chargemesh/shared-model";
+import { verifyChains } from "@chargemesh/shared-model";
+import { nobleEd25519 } from "@chargemesh/shared-model";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-cloud-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,14 +8,14 @@ import type { AutomergeUrl, DocHandle, PeerId } from "@automerge/automerge-repo"
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Libp2p } from "libp2p";
 import { siteId, systemClock } from "@chargemesh/shared-model";
-import { writeAs, writerActorId } from "@chargemesh/shared-model/documents/documentWriters";
-import type { ConfigDocument, DayJournal } from "@chargemesh/shared-model/documents/documentSchemas";
+import { writeAs, writerActorId } from "@chargemesh/shared-model";
+import type { ConfigDocument, DayJournal } from "@chargemesh/shared-model";
 import { Libp2pNetworkAdapter, SYNC_PROTOCOL, createSyncNode } from "@chargemesh/automerge-network-libp2p";
-import { encodeFrame } from "@chargemesh/automerge-network-libp2p/frameCodec";
+import { encodeFrame } from "@chargemesh/automerge-network-libp2p";
 import { multiaddr } from "@multiformats/multiaddr";
-import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
-import { SiteRepo } from "@chargemesh/edge-node/store/siteRepo";
-import { siteWriteGuard } from "@chargemesh/edge-node/store/siteWriteGuard";
+import { CloudPeer } from "@chargemesh/cloud-peer";
+import { SiteRepo } from "@chargemesh/edge-node";
+import { siteWriteGuard } from "@chargemesh/edge-node";
 import { until } from "../../testing/until.js";
 import { messageCarryingChanges } from "../../testing/syncMessages.js";
 

@@ -6,3 +6,4 @@ export { CLOUD_CONNECTION_LIMITS } from "./connectionLimits.js";
 export type { ConnectionLimits } from "./connectionLimits.js";
 export { PeerRegistry, registeredPeersGater } from "./peerAdmission.js";
 export { exitOnUnexpectedErrors, isAutomergeRepoReadyTimeout } from "./repoCrashPolicy.js";
+export { encodeFrame, FrameDecoder } from "./frameCodec.js";

@@ -3,8 +3,8 @@ import type { Logger } from "pino";
 import type { RepoMessage } from "@automerge/automerge-repo";
 import { decode } from "@automerge/automerge-repo/helpers/cbor.js";
 import type { Clock, Result } from "@chargemesh/shared-model";
-import { parseLiveTelemetry } from "@chargemesh/shared-model/telemetry/liveTelemetry";
-import type { LiveStallFigures, LiveTelemetry } from "@chargemesh/shared-model/telemetry/liveTelemetry";
+import { parseLiveTelemetry } from "@chargemesh/shared-model";
+import type { LiveStallFigures, LiveTelemetry } from "@chargemesh/shared-model";
 
 /** Why a message was dropped: not a valid message, a message naming another site than the root it came on, a sender that is not the site's registered peer, one older than what is held, or a site not registered. */
 export type LiveRejection = "malformed" | "wrong_site" | "wrong_sender" | "stale" | "unknown_site";

@@ -11,9 +11,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { contractId as toContractId, ChargemeshError } from "@chargemesh/shared-model";
-import { issueLeaf, issueRoot, issueSubCa } from "@chargemesh/shared-model/identity/certificateIssuer";
-import { certificateFingerprint, signRevocationList } from "@chargemesh/shared-model/identity/revocationList";
-import { nobleEd25519 } from "@chargemesh/shared-model/ledger/nobleEd25519";
+import { issueLeaf, issueRoot, issueSubCa } from "@chargemesh/certificate-issuer";
+import { certificateFingerprint, signRevocationList } from "@chargemesh/shared-model";
+import { nobleEd25519 } from "@chargemesh/shared-model";
 import { caSigner, loadPki, savePki, storeCa } from "./pkiStore.js";
 import type { PkiState } from "./pkiStore.js";
 
@@ -37,7 +37,7 @@ export interface Io {
 }
 
 /** Runs the CLI; resolves with the exit code. `nowMs` is injected (tests pin time). */
-export async function main(argv: string[], io: Io, nowMs = Date.now()): Promise<number> {
+export async function runPkiCli(argv: string[], io: Io, nowMs = Date.now()): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -143,7 +143,7 @@ function usage(io: Io, m: string): number {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
-  main(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }).then(
+  runPkiCli(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }).then(
     (c) => process.exit(c),
     (e) => {
       process.stderr.write(`chargemesh-pki: ${(e as Error).stack}\n`);

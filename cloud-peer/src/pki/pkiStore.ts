@@ -2,7 +2,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { P256 } from "@chargemesh/shared-model/identity/certificateIssuer";
+import { P256 } from "@chargemesh/certificate-issuer";
 
 /** One CA of the PKI: its certificate and private key (an HSM holds these in production). */
 export interface StoredCa {

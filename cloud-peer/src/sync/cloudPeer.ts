@@ -16,22 +16,22 @@ import {
 } from "@chargemesh/automerge-network-libp2p";
 import type { ConnectionLimits } from "@chargemesh/automerge-network-libp2p";
 import type { Clock } from "@chargemesh/shared-model";
-import type { ConfigDocument, SiteRoot } from "@chargemesh/shared-model/documents/documentSchemas";
+import type { ConfigDocument, SiteRoot } from "@chargemesh/shared-model";
 import { LiveTelemetryGateway } from "../gateway/liveTelemetryGateway.js";
 import { dropEphemeralRelays } from "../gateway/noEphemeralRelay.js";
-import { ownerView, writeAs } from "@chargemesh/shared-model/documents/documentWriters";
+import { ownerView, writeAs } from "@chargemesh/shared-model";
 import type {
   DocumentOwner,
   ForeignChange,
   Writer,
-} from "@chargemesh/shared-model/documents/documentWriters";
+} from "@chargemesh/shared-model";
 import { cloudWriteGuard } from "./cloudWriteGuard.js";
-import type { WriteGuard } from "@chargemesh/shared-model/documents/writeGuard";
+import type { WriteGuard } from "@chargemesh/shared-model";
 import type { Registry } from "prom-client";
 import { SiteDocumentIndex } from "./siteDocumentIndex.js";
 import { SiteConfigUrls } from "./siteConfigUrls.js";
-import { closedDays, dayDocuments } from "@chargemesh/shared-model/documents/archiveRules";
-import { indexedDocuments } from "@chargemesh/shared-model/documents/siteIndex";
+import { closedDays, dayDocuments } from "@chargemesh/shared-model";
+import { indexedDocuments } from "@chargemesh/shared-model";
 
 const TERMINAL = new Set(["completed", "rejected", "failed"]);
 

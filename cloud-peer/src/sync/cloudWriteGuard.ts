@@ -1,10 +1,10 @@
 import type * as A from "@automerge/automerge";
 import { Counter, Registry } from "prom-client";
 import type { Clock } from "@chargemesh/shared-model";
-import { mayWrite } from "@chargemesh/shared-model/documents/documentWriters";
-import type { DocumentOwner, Writer } from "@chargemesh/shared-model/documents/documentWriters";
-import { WriteGuard } from "@chargemesh/shared-model/documents/writeGuard";
-import type { WriteRule } from "@chargemesh/shared-model/documents/writeGuard";
+import { mayWrite } from "@chargemesh/shared-model";
+import type { DocumentOwner, Writer } from "@chargemesh/shared-model";
+import { WriteGuard } from "@chargemesh/shared-model";
+import type { WriteRule } from "@chargemesh/shared-model";
 
 export interface CloudWriteGuardOptions {
   readonly clock: Clock;

@@ -1,6 +1,6 @@
 import type { DocHandle, Repo } from "@automerge/automerge-repo";
-import type { SiteRoot } from "@chargemesh/shared-model/documents/documentSchemas";
-import { indexedDocuments } from "@chargemesh/shared-model/documents/siteIndex";
+import type { SiteRoot } from "@chargemesh/shared-model";
+import { indexedDocuments } from "@chargemesh/shared-model";
 
 const bare = (urlOrId: string) => urlOrId.replace("automerge:", "");
 

@@ -1,4 +1,4 @@
-import type { AuditBundle, ClaimedSession } from "@chargemesh/shared-model/ledger/auditBundle";
+import type { AuditBundle, ClaimedSession } from "@chargemesh/shared-model";
 import type { LedgerStore } from "../ledger/ledgerStore.js";
 import type { SessionEntry } from "../session/sessionJournal.js";
 

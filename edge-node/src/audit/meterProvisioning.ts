@@ -1,7 +1,7 @@
 import type { MeterId } from "@chargemesh/shared-model";
-import type { Ed25519 } from "@chargemesh/shared-model/ledger/ed25519";
-import { issueMeterCertificate } from "@chargemesh/shared-model/ledger/meterCertificate";
-import type { SigningLocation } from "@chargemesh/shared-model/ledger/meterCertificate";
+import type { Ed25519 } from "@chargemesh/shared-model";
+import { issueMeterCertificate } from "@chargemesh/shared-model";
+import type { SigningLocation } from "@chargemesh/shared-model";
 import type { Clock } from "@chargemesh/shared-model";
 
 export interface CertifiedMeterKey {

@@ -1,8 +1,8 @@
 import { X509Certificate, verify as verifySignature } from "node:crypto";
 import type { ContractId } from "@chargemesh/shared-model";
 import { contractId as toContractId } from "@chargemesh/shared-model";
-import { certificateFingerprint, verifyRevocationList } from "@chargemesh/shared-model/identity/revocationList";
-import type { RevocationList } from "@chargemesh/shared-model/identity/revocationList";
+import { certificateFingerprint, verifyRevocationList } from "@chargemesh/shared-model";
+import type { RevocationList } from "@chargemesh/shared-model";
 import { nodeEd25519 } from "../crypto/nodeEd25519.js";
 import type { AuthorizationDecision, AuthorizationReason, AuthorizationRequest, Authorizer, RiskCaps } from "./authorizer.js";
 

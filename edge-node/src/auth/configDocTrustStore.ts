@@ -1,5 +1,5 @@
 import type { DocHandle } from "@automerge/automerge-repo";
-import type { ConfigDocument } from "@chargemesh/shared-model/documents/documentSchemas";
+import type { ConfigDocument } from "@chargemesh/shared-model";
 import type { ContractId } from "@chargemesh/shared-model";
 import type { TrustStore } from "./certificateAuthorizer.js";
 

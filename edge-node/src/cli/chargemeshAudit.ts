@@ -8,15 +8,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
-import { decodeAuditBundle, encodeAuditBundle, verifyAuditBundle } from "@chargemesh/shared-model/ledger/auditBundle";
-import type { AuditBundle } from "@chargemesh/shared-model/ledger/auditBundle";
+import { decodeAuditBundle, encodeAuditBundle, verifyAuditBundle } from "@chargemesh/shared-model";
+import type { AuditBundle } from "@chargemesh/shared-model";
 import { siteId as toSiteId, systemClock } from "@chargemesh/shared-model";
 import { nodeEd25519 } from "../crypto/nodeEd25519.js";
 import { buildAuditBundle } from "../audit/exportBundle.js";
 import { generateDemoLedger } from "../audit/demoLedger.js";
-import { SiteRepo } from "../store/siteRepo.js";
-import { AutomergeLedgerStore } from "../store/automergeLedgerStore.js";
-import { AutomergeSessionJournal } from "../store/automergeSessionJournal.js";
+import { exportStore } from "../audit/storeExport.js";
 
 const HELP = `chargemesh-audit: verify signed meter chains offline
 
@@ -80,19 +78,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify({ out: values.out, records: bundle.records.length, sessions: bundle.sessions.length }) + "\n");
   else io.out(`wrote ${values.out}: ${bundle.records.length} records, ${bundle.sessions.length} sessions\n`);
   return 0;
-}
-
-/** Reads a site's store (read-only use), live and archived days, into a bundle. */
-export async function exportStore(dataDir: string, site: string): Promise<AuditBundle> {
-  const repo = await SiteRepo.open(toSiteId(site), dataDir);
-  try {
-    const ledger = await AutomergeLedgerStore.open(repo, systemClock, { withArchive: true });
-    const journal = await AutomergeSessionJournal.open(repo, site, { withArchive: true });
-    const root = repo.root.doc();
-    return buildAuditBundle({ siteId: site, operatorKeys: root.operatorKeys, meterCertificates: root.meterCertificates, ledger, sessions: journal.all() }, systemClock.now());
-  } finally {
-    await repo.close();
-  }
 }
 
 function verify(file: string, json: boolean, io: Io): number {

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import type { Ed25519 } from "@chargemesh/shared-model/ledger/ed25519";
-import { checkSignatureShape } from "@chargemesh/shared-model/ledger/ed25519Rule";
+import type { Ed25519 } from "@chargemesh/shared-model";
+import { checkSignatureShape } from "@chargemesh/shared-model";
 
 const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");

@@ -1,6 +1,6 @@
 import type { Clock, MeterId, MeterRecordBody, SessionId, StallId, RecordKind, SignedMeterRecord } from "@chargemesh/shared-model";
 import { ChargemeshError } from "@chargemesh/shared-model";
-import { decodeSignedRecord, encodeRecordBody, encodeSignedRecord, recordHash } from "@chargemesh/shared-model/ledger/signedRecord";
+import { decodeSignedRecord, encodeRecordBody, encodeSignedRecord, recordHash } from "@chargemesh/shared-model";
 import type { LedgerStore } from "./ledgerStore.js";
 
 /** Signs a record body for one meter (in the meter, or in the site's secure element for plain meters). */

@@ -1,6 +1,6 @@
 import type { MeterId, SessionId } from "@chargemesh/shared-model";
 import { ChargemeshError } from "@chargemesh/shared-model";
-import { decodeSignedRecord } from "@chargemesh/shared-model/ledger/signedRecord";
+import { decodeSignedRecord } from "@chargemesh/shared-model";
 import type { LedgerStore } from "./ledgerStore.js";
 
 /** A LedgerStore in memory: for generated audit bundles and benchmarks, never for a site's ledger. */

@@ -19,9 +19,9 @@
  */
 import { ChargemeshError } from "@chargemesh/shared-model";
 import type { Result, StallId } from "@chargemesh/shared-model";
-import { allocatePower, DEFAULT_RECLAIM_MARGIN_W } from "@chargemesh/shared-model/power/powerAllocator";
-import { indexLimitTree } from "@chargemesh/shared-model/power/limitTree";
-import type { LimitNode, PowerPlanInput, StallBinding, StallPowerInput } from "@chargemesh/shared-model/power/powerPlanTypes";
+import { allocatePower, DEFAULT_RECLAIM_MARGIN_W } from "@chargemesh/shared-model";
+import { indexLimitTree } from "@chargemesh/shared-model";
+import type { LimitNode, PowerPlanInput, StallBinding, StallPowerInput } from "@chargemesh/shared-model";
 import type { PowerStage } from "@chargemesh/hal";
 import type { PowerCoordinator } from "../session/sessionOrchestrator.js";
 import { softTrigger } from "./replanTriggers.js";

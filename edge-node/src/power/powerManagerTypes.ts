@@ -1,6 +1,6 @@
 /** Configuration and published plan records of the power manager (`powerManager.ts`). */
 import type { Clock, StallId } from "@chargemesh/shared-model";
-import type { LimitNode, PowerPlan, PowerPlanInput } from "@chargemesh/shared-model/power/powerPlanTypes";
+import type { LimitNode, PowerPlan, PowerPlanInput } from "@chargemesh/shared-model";
 import type { PowerStage } from "@chargemesh/hal";
 import type { Scheduler } from "./scheduler.js";
 

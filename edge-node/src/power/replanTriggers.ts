@@ -2,7 +2,7 @@
  * Closed-loop triggers: decides from one stall's present readings whether the plan in force is stale.
  * Pure; the power manager calls it on every tick for every stall.
  */
-import type { StallBinding } from "@chargemesh/shared-model/power/powerPlanTypes";
+import type { StallBinding } from "@chargemesh/shared-model";
 
 export interface StallReadings {
   readonly charging: boolean;

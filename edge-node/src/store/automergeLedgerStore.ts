@@ -1,9 +1,9 @@
 import type { DocHandle } from "@automerge/automerge-repo";
 import type { Clock, MeterId, SessionId } from "@chargemesh/shared-model";
 import { ChargemeshError, ledgerKey } from "@chargemesh/shared-model";
-import { decodeSignedRecord } from "@chargemesh/shared-model/ledger/signedRecord";
-import { appendRecord } from "@chargemesh/shared-model/documents/ledgerSegmentRules";
-import type { LedgerSegment } from "@chargemesh/shared-model/documents/documentSchemas";
+import { decodeSignedRecord } from "@chargemesh/shared-model";
+import { appendRecord } from "@chargemesh/shared-model";
+import type { LedgerSegment } from "@chargemesh/shared-model";
 import type { LedgerStore } from "../ledger/ledgerStore.js";
 import type { SiteRepo } from "./siteRepo.js";
 import { utcDay } from "./utcDay.js";

@@ -1,8 +1,8 @@
 import * as A from "@automerge/automerge";
 import type { DocHandle } from "@automerge/automerge-repo";
 import type { Clock, MeterId } from "@chargemesh/shared-model";
-import { archivable, dayDocuments } from "@chargemesh/shared-model/documents/archiveRules";
-import type { ConfigDocument } from "@chargemesh/shared-model/documents/documentSchemas";
+import { archivable, dayDocuments } from "@chargemesh/shared-model";
+import type { ConfigDocument } from "@chargemesh/shared-model";
 import type { SiteRepo } from "./siteRepo.js";
 import type { AutomergeLedgerStore } from "./automergeLedgerStore.js";
 import type { AutomergeSessionJournal } from "./automergeSessionJournal.js";

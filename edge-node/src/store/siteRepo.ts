@@ -12,9 +12,9 @@ import { SqliteStorageAdapter, writeFileDurably } from "@chargemesh/automerge-st
 import { randomBytes } from "node:crypto";
 import * as A from "@automerge/automerge";
 import type { SiteId } from "@chargemesh/shared-model";
-import { writeAs } from "@chargemesh/shared-model/documents/documentWriters";
-import { indexedDocuments } from "@chargemesh/shared-model/documents/siteIndex";
-import type { Writer } from "@chargemesh/shared-model/documents/documentWriters";
+import { writeAs } from "@chargemesh/shared-model";
+import { indexedDocuments } from "@chargemesh/shared-model";
+import type { Writer } from "@chargemesh/shared-model";
 
 /** The site root document: the index of the site's other documents (peers cannot discover them otherwise). */
 export interface SiteRootDoc {

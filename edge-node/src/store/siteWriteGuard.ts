@@ -1,9 +1,9 @@
 import type * as A from "@automerge/automerge";
 import type { Clock } from "@chargemesh/shared-model";
-import { mayWrite } from "@chargemesh/shared-model/documents/documentWriters";
-import type { Writer } from "@chargemesh/shared-model/documents/documentWriters";
-import { WriteGuard } from "@chargemesh/shared-model/documents/writeGuard";
-import type { FlaggedPeer } from "@chargemesh/shared-model/documents/writeGuard";
+import { mayWrite } from "@chargemesh/shared-model";
+import type { Writer } from "@chargemesh/shared-model";
+import { WriteGuard } from "@chargemesh/shared-model";
+import type { FlaggedPeer } from "@chargemesh/shared-model";
 
 export interface SiteWriteGuardOptions {
   readonly siteId: string;

@@ -1,6 +1,6 @@
 import type { Clock } from "@chargemesh/shared-model";
-import { liveTelemetryMessage } from "@chargemesh/shared-model/telemetry/liveTelemetry";
-import type { LiveStallFigures, LiveTelemetry } from "@chargemesh/shared-model/telemetry/liveTelemetry";
+import { liveTelemetryMessage } from "@chargemesh/shared-model";
+import type { LiveStallFigures, LiveTelemetry } from "@chargemesh/shared-model";
 
 export const LIVE_INTERVAL_DEFAULT_MS = 5_000;
 export const LIVE_INTERVAL_MIN_MS = 1_000;

@@ -1,5 +1,5 @@
 import type { SessionId } from "@chargemesh/shared-model";
-import type { LiveStallFigures } from "@chargemesh/shared-model/telemetry/liveTelemetry";
+import type { LiveStallFigures } from "@chargemesh/shared-model";
 import type { StallHardware, StallView } from "../session/sessionOrchestrator.js";
 import type { SessionEntry } from "../session/sessionJournal.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { VirtualClock, stallId } from "@chargemesh/shared-model";
-import type { LimitNode } from "@chargemesh/shared-model/power/powerPlanTypes";
+import type { LimitNode } from "@chargemesh/shared-model";
 import { PowerManager } from "../../src/power/powerManager.js";
 import type { PlanRecord } from "../../src/power/powerManager.js";
 import { DelayedPowerStage, VirtualScheduler } from "./virtualStage.js";

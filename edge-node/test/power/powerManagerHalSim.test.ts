@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { VirtualClock, stallId } from "@chargemesh/shared-model";
-import { SimPowerStage } from "@chargemesh/hal/sim/simPowerStage";
+import { SimPowerStage } from "@chargemesh/hal";
 import { PowerManager } from "../../src/power/powerManager.js";
 import { VirtualScheduler, flush } from "./virtualStage.js";
 

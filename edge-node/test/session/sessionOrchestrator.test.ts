@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import pino from "pino";
 import { SeededRandom, VirtualClock, contractId, meterId, technicianId, RecordStatus } from "@chargemesh/shared-model";
 import type { StallId } from "@chargemesh/shared-model";
-import { decodeSignedRecord } from "@chargemesh/shared-model/ledger/signedRecord";
+import { decodeSignedRecord } from "@chargemesh/shared-model";
 import type { Authorizer } from "../../src/auth/authorizer.js";
 import { parseSiteConfig } from "../../src/config/siteConfig.js";
 import { SiteController } from "../../src/siteController.js";
@@ -14,7 +14,7 @@ import { FakeStall } from "./fakeStall.js";
 import { localOperatorCertifier } from "../../src/audit/meterProvisioning.js";
 import { buildAuditBundle } from "../../src/audit/exportBundle.js";
 import { nodeEd25519 } from "../../src/crypto/nodeEd25519.js";
-import { verifyAuditBundle } from "@chargemesh/shared-model/ledger/auditBundle";
+import { verifyAuditBundle } from "@chargemesh/shared-model";
 import { TestSecureElement } from "./testSecureElement.js";
 
 const dirs: string[] = [];

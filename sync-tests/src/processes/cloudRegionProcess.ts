@@ -9,8 +9,8 @@
 import { join } from "node:path";
 import pino from "pino";
 import { systemClock } from "@chargemesh/shared-model";
-import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
-import { loadOrCreatePrivateKey } from "@chargemesh/edge-node/sync/peerIdentity";
+import { CloudPeer } from "@chargemesh/cloud-peer";
+import { loadOrCreatePrivateKey } from "@chargemesh/edge-node";
 import { jsonArgument, serveParent, tellParent } from "./childIpc.js";
 import { exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { documentsOf, headsOf, siteFactsOf } from "./documentView.js";

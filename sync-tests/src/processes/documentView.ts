@@ -1,9 +1,9 @@
 import * as A from "@automerge/automerge";
 import type { AutomergeUrl, Repo } from "@automerge/automerge-repo";
-import { deriveSessionFacts } from "@chargemesh/shared-model/documents/derivedFacts";
-import { readLedgerSegment } from "@chargemesh/shared-model/documents/ledgerSegmentRules";
-import type { DayJournal, LedgerSegment, SiteRoot } from "@chargemesh/shared-model/documents/documentSchemas";
-import { decodeSignedRecord } from "@chargemesh/shared-model/ledger/signedRecord";
+import { deriveSessionFacts } from "@chargemesh/shared-model";
+import { readLedgerSegment } from "@chargemesh/shared-model";
+import type { DayJournal, LedgerSegment, SiteRoot } from "@chargemesh/shared-model";
+import { decodeSignedRecord } from "@chargemesh/shared-model";
 import type { HeadsByUrl, SiteFacts } from "./ipcProtocol.js";
 
 const FIND_TIMEOUT_MS = 3_000;

@@ -1,4 +1,4 @@
-import type { DerivedSession } from "@chargemesh/shared-model/documents/derivedFacts";
+import type { DerivedSession } from "@chargemesh/shared-model";
 
 /** A site the cloud region admits: its libp2p peer ID and root document URL (the registry entry). */
 export interface SiteRegistration {

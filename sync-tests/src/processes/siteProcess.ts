@@ -8,8 +8,8 @@
 import { join } from "node:path";
 import pino from "pino";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
-import { SimulatedSite } from "@chargemesh/edge-node/sim/simulatedSite";
-import { loadOrCreatePrivateKey } from "@chargemesh/edge-node/sync/peerIdentity";
+import { SimulatedSite } from "@chargemesh/simulation";
+import { loadOrCreatePrivateKey } from "@chargemesh/edge-node";
 import { jsonArgument, serveParent, tellParent } from "./childIpc.js";
 import { exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { documentsOf, headsOf, siteFactsOf } from "./documentView.js";

@@ -1,9 +1,9 @@
 import "reflect-metadata";
-import { SimSecureElement } from "@chargemesh/hal/sim/simSecureElement";
-import { CONTRACT_KEY_LABEL } from "@chargemesh/hal/sim/simVehicle";
+import { SimSecureElement } from "@chargemesh/hal";
+import { CONTRACT_KEY_LABEL } from "@chargemesh/hal";
 import { contractId } from "@chargemesh/shared-model";
 import type { ContractId } from "@chargemesh/shared-model";
-import { issueLeaf, issueRoot, issueSubCa } from "@chargemesh/shared-model/identity/certificateIssuer";
+import { issueLeaf, issueRoot, issueSubCa } from "@chargemesh/certificate-issuer";
 
 export interface SimContract {
   readonly contractId: ContractId;

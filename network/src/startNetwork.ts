@@ -10,11 +10,11 @@ import pino from "pino";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { systemClock } from "@chargemesh/shared-model";
 import { createSyncNode, exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
-import { CloudPeer } from "@chargemesh/cloud-peer/sync/cloudPeer";
-import { startCloudApi } from "@chargemesh/cloud-peer/http/cloudApi";
-import { SimulatedSite } from "../sim/simulatedSite.js";
-import { startLocalApi } from "../api/localApi.js";
-import { technicianTokenDigest } from "../api/technicianAuth.js";
+import { CloudPeer } from "@chargemesh/cloud-peer";
+import { startCloudApi } from "@chargemesh/cloud-peer";
+import { SimulatedSite } from "@chargemesh/simulation";
+import { startLocalApi } from "@chargemesh/edge-node";
+import { technicianTokenDigest } from "@chargemesh/edge-node";
 
 const HELP = `npm start -- [--sites 2] [--stalls 20] [--vehicles 300] [--speed 60] [--port 8710] [--data .data/network] [--seconds N]
 

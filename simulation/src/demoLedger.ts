@@ -1,10 +1,10 @@
 import { RecordStatus, SeededRandom, VirtualClock, meterId, newSessionId, siteId, stallId } from "@chargemesh/shared-model";
-import type { Ed25519 } from "@chargemesh/shared-model/ledger/ed25519";
-import type { SessionEntry } from "../session/sessionJournal.js";
-import { LedgerWriter } from "../ledger/ledgerWriter.js";
-import { MemoryLedgerStore } from "../ledger/memoryLedgerStore.js";
-import { localOperatorCertifier } from "./meterProvisioning.js";
-import type { BundleSource } from "./exportBundle.js";
+import type { Ed25519 } from "@chargemesh/shared-model";
+import type { SessionEntry } from "@chargemesh/edge-node";
+import { LedgerWriter } from "@chargemesh/edge-node";
+import { MemoryLedgerStore } from "@chargemesh/edge-node";
+import { localOperatorCertifier } from "@chargemesh/edge-node";
+import type { BundleSource } from "@chargemesh/edge-node";
 
 export interface DemoLedgerOptions {
   readonly meters: number;

@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { encodeAuditBundle, verifyAuditBundle } from "@chargemesh/shared-model/ledger/auditBundle";
-import { SimulatedSite } from "../sim/simulatedSite.js";
-import { buildAuditBundle } from "../audit/exportBundle.js";
-import { nodeEd25519 } from "../crypto/nodeEd25519.js";
+import { encodeAuditBundle, verifyAuditBundle } from "@chargemesh/shared-model";
+import { SimulatedSite } from "../simulatedSite.js";
+import { buildAuditBundle } from "@chargemesh/edge-node";
+import { nodeEd25519 } from "@chargemesh/edge-node";
 
 const HELP = `npm run sim:site -- [--stalls 20] [--vehicles 200] [--offline] [--block-every N] [--seed 1] [--data DIR] [--out bundle.cbor] [--json] [--speed N] [--ack-log]
 

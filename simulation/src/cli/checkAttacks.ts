@@ -1,5 +1,5 @@
 /** npm run check:attacks: runs the attack catalogue outside the test runner; prints each case and a pass/fail count. */
-import { buildAttackCases } from "@chargemesh/edge-node/auth/attackCases";
+import { buildAttackCases } from "../attackCases.js";
 
 const json = process.argv.includes("--json");
 const results = [];

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { buildAttackCases } from "../../src/auth/attackCases.js";
+import { buildAttackCases } from "../src/attackCases.js";
 
 const cases = await buildAttackCases();
 
