@@ -18,7 +18,7 @@ import { systemClock } from "@chargemesh/shared-model";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { CloudPeer } from "@chargemesh/cloud-peer";
 import { SimulatedSite } from "@chargemesh/simulation";
-import { TcpProxy } from "../sync-tests/src/tcpProxy.js";
+import { TcpProxy } from "../testing/tcpProxy.js";
 import { runSyncCapacityBench } from "./syncCapacityBench.js";
 import { runSyncWeekOfflineBench } from "./syncWeekOfflineBench.js";
 

@@ -20,7 +20,7 @@ import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { SimulatedSite } from "@chargemesh/simulation";
-import { TcpProxy } from "../sync-tests/src/tcpProxy.js";
+import { TcpProxy } from "../testing/tcpProxy.js";
 import { BenchChild } from "./syncCapacity/ipc.js";
 import type { CloudMemory, HeadsMatch } from "./syncWeekOffline/cloudProcess.js";
 

@@ -10,7 +10,7 @@ import { systemClock } from "@chargemesh/shared-model";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { CloudPeer } from "@chargemesh/cloud-peer";
 import { SimulatedSite } from "@chargemesh/simulation";
-import { TcpProxy } from "../src/tcpProxy.js";
+import { TcpProxy } from "../../testing/tcpProxy.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-interrupt-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

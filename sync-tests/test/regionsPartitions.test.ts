@@ -11,7 +11,7 @@ import { SeededRandom, systemClock } from "@chargemesh/shared-model";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { CloudPeer } from "@chargemesh/cloud-peer";
 import { SimulatedSite } from "@chargemesh/simulation";
-import { TcpProxy } from "../src/tcpProxy.js";
+import { TcpProxy } from "../../testing/tcpProxy.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-regions-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

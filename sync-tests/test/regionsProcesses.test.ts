@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, expect, test } from "vitest";
 import { SeededRandom } from "@chargemesh/shared-model";
-import { TcpProxy } from "../src/tcpProxy.js";
+import { TcpProxy } from "../../testing/tcpProxy.js";
 import { ManagedChild } from "../src/processes/managedChild.js";
 import type { ChildMessage, CloudRegistration, SiteRegistration } from "../src/processes/ipcProtocol.js";
 import type { SiteProcessArgs } from "../src/processes/siteProcess.js";

@@ -1,7 +1,7 @@
 import { createConnection, createServer } from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import { expect, test } from "vitest";
-import { TcpProxy } from "../src/tcpProxy.js";
+import { TcpProxy } from "../../testing/tcpProxy.js";
 
 /** An echo server on localhost; resolves with its port. */
 async function echoServer(): Promise<{ port: number; close: () => void }> {

@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
 import * as ed from "@noble/ed25519";
-import { nobleEd25519 } from "../../src/ledger/nobleEd25519.js";
+import { nobleEd25519 } from "@chargemesh/shared-model";
 import { nodeEd25519 } from "@chargemesh/edge-node";
 
-const { vectors } = JSON.parse(readFileSync(new URL("../vectors/ed25519-edge-cases.json", import.meta.url), "utf8")) as {
+const { vectors } = JSON.parse(readFileSync(new URL("../../../shared-model/test/vectors/ed25519-edge-cases.json", import.meta.url), "utf8")) as {
   vectors: { name: string; pub: string; msg: string; sig: string; valid: boolean }[];
 };
 const b = (h: string) => new Uint8Array(Buffer.from(h, "hex"));
