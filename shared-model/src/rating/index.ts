@@ -1,0 +1,17 @@
+export * as exact from "./rational.js";
+export type { Rational } from "./rational.js";
+export * from "./decimalText.js";
+export * from "./ocpiTariffSchema.js";
+export * from "./ocpiSessionSchema.js";
+export * from "./localTime.js";
+export * from "./tariffVersion.js";
+export * from "./sessionTimeline.js";
+export * from "./restrictionMatch.js";
+export * from "./boundarySplitter.js";
+export * from "./tariffRating.js";
+export * from "./pricingPolicy.js";
+export * from "./currencyMinorUnits.js";
+export * from "./invoiceRounding.js";
+export * from "./sessionRating.js";
+export * from "./losslessJson.js";
+export * from "./parseRatingInput.js";
