@@ -13,7 +13,8 @@ import { Point } from "@noble/ed25519";
  */
 export const ED25519_L = 2n ** 252n + 27742317777372353535851937790883648493n;
 
-export type Ed25519RuleViolation = "bad_length" | "non_canonical_s" | "bad_public_key" | "small_order_public_key" | "bad_r";
+export type Ed25519RuleViolation =
+  "bad_length" | "non_canonical_s" | "bad_public_key" | "small_order_public_key" | "bad_r";
 
 const keyVerdicts = new Map<string, Ed25519RuleViolation | null>();
 const MAX_CACHED_KEYS = 10_000;
@@ -49,7 +50,10 @@ export function checkPublicKey(publicKey: Uint8Array): Ed25519RuleViolation | nu
 }
 
 /** Checks rules 1-3 (cheap: S range and the cached key check). */
-export function checkSignatureShape(signature: Uint8Array, publicKey: Uint8Array): Ed25519RuleViolation | null {
+export function checkSignatureShape(
+  signature: Uint8Array,
+  publicKey: Uint8Array,
+): Ed25519RuleViolation | null {
   if (!(signature instanceof Uint8Array) || signature.length !== 64) return "bad_length";
   if (leScalar(signature.subarray(32)) >= ED25519_L) return "non_canonical_s";
   return checkPublicKey(publicKey);

@@ -48,14 +48,19 @@ export function parseOcmf(bytes: Uint8Array): Result<OcmfReading> {
   const last = s.lastIndexOf("|");
   if (s.slice(0, first) !== "OCMF" || last <= first) return bad("expected OCMF|payload|signature");
   const payloadJson = s.slice(first + 1, last);
-  let sig: { SA?: unknown; SD?: unknown };
+  let sig: unknown;
+  let payload: unknown;
   try {
-    sig = JSON.parse(s.slice(last + 1)) as typeof sig;
-    JSON.parse(payloadJson);
+    sig = JSON.parse(s.slice(last + 1));
+    payload = JSON.parse(payloadJson);
   } catch {
     return bad("payload or signature section is not JSON");
   }
-  if (sig.SA !== "ECDSA-secp256r1-SHA256" || typeof sig.SD !== "string") return bad("unsupported signature algorithm");
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(sig) || !isObject(payload)) return bad("payload and signature sections must be JSON objects");
+  if (sig.SA !== "ECDSA-secp256r1-SHA256" || typeof sig.SD !== "string")
+    return bad("unsupported signature algorithm");
   const signatureDer = hexToBytes(sig.SD);
   if (!signatureDer) return bad("signature is not hex");
   // Read RV as its decimal text, not as a JavaScript number.
@@ -67,18 +72,31 @@ export function parseOcmf(bytes: Uint8Array): Result<OcmfReading> {
 }
 
 /** Verifies the meter's OCMF signature with its P-256 public key and the reading against `registerWh`. */
-export function verifyOcmf(bytes: Uint8Array, p256PublicKey: Uint8Array, registerWh: number): Result<OcmfReading> {
+export function verifyOcmf(
+  bytes: Uint8Array,
+  p256PublicKey: Uint8Array,
+  registerWh: number,
+): Result<OcmfReading> {
   const parsed = parseOcmf(bytes);
   if (!parsed.ok) return parsed;
   let valid = false;
   try {
-    valid = p256.verify(parsed.value.signatureDer, enc.encode(parsed.value.payloadJson), p256PublicKey, { format: "der", lowS: false });
+    valid = p256.verify(parsed.value.signatureDer, enc.encode(parsed.value.payloadJson), p256PublicKey, {
+      format: "der",
+      lowS: false,
+    });
   } catch {
     valid = false;
   }
-  if (!valid) return err(new ChargemeshError("bad_signature", "OCMF: the meter's own signature does not verify"));
+  if (!valid)
+    return err(new ChargemeshError("bad_signature", "OCMF: the meter's own signature does not verify"));
   if (parsed.value.registerWh !== registerWh) {
-    return err(new ChargemeshError("invalid_input", `OCMF: meter signed ${parsed.value.registerWh} Wh but the record says ${registerWh} Wh`));
+    return err(
+      new ChargemeshError(
+        "invalid_input",
+        `OCMF: meter signed ${parsed.value.registerWh} Wh but the record says ${registerWh} Wh`,
+      ),
+    );
   }
   return parsed;
 }
@@ -87,6 +105,8 @@ export function verifyOcmf(bytes: Uint8Array, p256PublicKey: Uint8Array, registe
 export function signOcmf(payload: Record<string, unknown>, p256SecretKey: Uint8Array): Uint8Array {
   const payloadJson = JSON.stringify(payload);
   const sd = p256.sign(enc.encode(payloadJson), p256SecretKey, { format: "der" });
-  const hex = Array.from(sd, (b) => b.toString(16).padStart(2, "0")).join("").toUpperCase();
+  const hex = Array.from(sd, (b) => b.toString(16).padStart(2, "0"))
+    .join("")
+    .toUpperCase();
   return enc.encode(`OCMF|${payloadJson}|{"SA":"ECDSA-secp256r1-SHA256","SD":"${hex}"}`);
 }

@@ -45,12 +45,18 @@ function checkBody(b: MeterRecordBody): void {
     throw new ChargemeshError("invalid_input", `meter record: ${m}`);
   };
   if (b.version !== 1) fail("version must be 1");
-  for (const [name, v] of [["seq", b.seq], ["meterTimeMs", b.meterTimeMs], ["registerWh", b.registerWh], ["status", b.status]] as const) {
+  for (const [name, v] of [
+    ["seq", b.seq],
+    ["meterTimeMs", b.meterTimeMs],
+    ["registerWh", b.registerWh],
+    ["status", b.status],
+  ] as const) {
     if (!Number.isSafeInteger(v) || v < 0) fail(`${name} must be a non-negative safe integer`);
   }
   if (!(b.prevHash instanceof Uint8Array) || b.prevHash.length !== 32) fail("prevHash must be 32 bytes");
   if (!RECORD_KINDS.includes(b.kind)) fail(`unknown kind ${String(b.kind)}`);
-  if (b.meterPayload !== null && !(b.meterPayload instanceof Uint8Array)) fail("meterPayload must be bytes or null");
+  if (b.meterPayload !== null && !(b.meterPayload instanceof Uint8Array))
+    fail("meterPayload must be bytes or null");
 }
 
 /** Encodes a record body canonically; throws ChargemeshError("invalid_input") for a malformed body. */
@@ -61,7 +67,8 @@ export function encodeRecordBody(body: MeterRecordBody): Uint8Array {
 
 /** Encodes the shipped form `[bodyBytes, signature]`; throws for a signature that is not 64 bytes. */
 export function encodeSignedRecord(r: { bodyBytes: Uint8Array; signature: Uint8Array }): Uint8Array {
-  if (r.signature.length !== 64) throw new ChargemeshError("invalid_input", "Ed25519 signature must be 64 bytes");
+  if (r.signature.length !== 64)
+    throw new ChargemeshError("invalid_input", "Ed25519 signature must be 64 bytes");
   return new Uint8Array(codec.encode([r.bodyBytes, r.signature]));
 }
 
@@ -94,20 +101,40 @@ function asUint(v: unknown): number | null {
 
 /** Decodes a record body; never throws: malformed or non-canonical bytes give an error value. */
 export function decodeRecordBody(bodyBytes: Uint8Array): Result<MeterRecordBody> {
-  if (!isBytes(bodyBytes) || bodyBytes.length > MAX_RECORD_BYTES) return err(new ChargemeshError("malformed_cbor", "record body missing or too large"));
+  if (!isBytes(bodyBytes) || bodyBytes.length > MAX_RECORD_BYTES)
+    return err(new ChargemeshError("malformed_cbor", "record body missing or too large"));
   const decoded = decodeCbor(bodyBytes);
   if (!decoded.ok) return decoded;
   const a = decoded.value;
   const bad = (m: string) => err(new ChargemeshError("malformed_cbor", `record body: ${m}`));
   if (!Array.isArray(a) || a.length !== 11) return bad("not an 11-element array");
-  const [version, meter, rawSeq, prevHash, rawTime, rawRegister, stall, session, kindCode, rawStatus, payload] = a as unknown[];
-  const [seq, time, register, status] = [asUint(rawSeq), asUint(rawTime), asUint(rawRegister), asUint(rawStatus)];
+  const [
+    version,
+    meter,
+    rawSeq,
+    prevHash,
+    rawTime,
+    rawRegister,
+    stall,
+    session,
+    kindCode,
+    rawStatus,
+    payload,
+  ] = a as unknown[];
+  const [seq, time, register, status] = [
+    asUint(rawSeq),
+    asUint(rawTime),
+    asUint(rawRegister),
+    asUint(rawStatus),
+  ];
   if (version !== 1) return bad(`unsupported version ${String(version)}`);
   if (typeof meter !== "string" || typeof stall !== "string") return bad("meter and stall must be text");
-  if (seq === null || time === null || register === null || status === null) return bad("seq, time, register and status must be non-negative integers");
+  if (seq === null || time === null || register === null || status === null)
+    return bad("seq, time, register and status must be non-negative integers");
   if (!isBytes(prevHash) || prevHash.length !== 32) return bad("prevHash must be 32 bytes");
   if (session !== null && typeof session !== "string") return bad("session must be text or null");
-  if (typeof kindCode !== "number" || !Number.isInteger(kindCode) || RECORD_KINDS[kindCode] === undefined) return bad("unknown kind");
+  if (typeof kindCode !== "number" || !Number.isInteger(kindCode) || RECORD_KINDS[kindCode] === undefined)
+    return bad("unknown kind");
   if (payload !== null && !isBytes(payload)) return bad("meter payload must be bytes or null");
   let body: MeterRecordBody;
   try {
@@ -133,7 +160,8 @@ export function decodeRecordBody(bodyBytes: Uint8Array): Result<MeterRecordBody>
 
 /** Decodes a shipped record; never throws. Checks canonical form; does not check the signature. */
 export function decodeSignedRecord(shipped: Uint8Array): Result<SignedMeterRecord> {
-  if (!isBytes(shipped) || shipped.length > MAX_RECORD_BYTES) return err(new ChargemeshError("malformed_cbor", "record missing or too large"));
+  if (!isBytes(shipped) || shipped.length > MAX_RECORD_BYTES)
+    return err(new ChargemeshError("malformed_cbor", "record missing or too large"));
   const decoded = decodeCbor(shipped);
   if (!decoded.ok) return decoded;
   const a = decoded.value;
@@ -142,7 +170,8 @@ export function decodeSignedRecord(shipped: Uint8Array): Result<SignedMeterRecor
   }
   const bodyBytes = new Uint8Array(a[0]);
   const signature = new Uint8Array(a[1]);
-  if (!sameBytes(encodeSignedRecord({ bodyBytes, signature }), shipped)) return err(new ChargemeshError("malformed_cbor", "record: non-canonical encoding"));
+  if (!sameBytes(encodeSignedRecord({ bodyBytes, signature }), shipped))
+    return err(new ChargemeshError("malformed_cbor", "record: non-canonical encoding"));
   const body = decodeRecordBody(bodyBytes);
   if (!body.ok) return body;
   return ok({ body: body.value, bodyBytes, signature });

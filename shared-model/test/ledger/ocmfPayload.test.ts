@@ -11,20 +11,62 @@ const meterSk = p256.utils.randomSecretKey(new Uint8Array(48).fill(3));
 const meterPk = p256.getPublicKey(meterSk);
 const edSeed = new Uint8Array(32).fill(4);
 const opSeed = new Uint8Array(32).fill(5);
-const ocmf = (kwh: string) => signOcmf({ FV: "1.0", GI: "SIM SDM", GS: "EM-1", PG: "T1", RD: [{ TM: "2026-01-01T00:00:00,000+0000 S", TX: "B", RV: kwh, RI: "1-b:1.8.0", RU: "kWh", ST: "G" }] }, meterSk);
+const ocmf = (kwh: string) =>
+  signOcmf(
+    {
+      FV: "1.0",
+      GI: "SIM SDM",
+      GS: "EM-1",
+      PG: "T1",
+      RD: [{ TM: "2026-01-01T00:00:00,000+0000 S", TX: "B", RV: kwh, RI: "1-b:1.8.0", RU: "kWh", ST: "G" }],
+    },
+    meterSk,
+  );
 
 function chain(payloads: (Uint8Array | null)[], registers: number[]) {
   const m = meterId("eich-1");
   let prev: Uint8Array = new Uint8Array(32);
   const records: Uint8Array[] = [];
   payloads.forEach((payload, seq) => {
-    const bodyBytes = encodeRecordBody({ version: 1, meterId: m, seq, prevHash: prev, meterTimeMs: seq, registerWh: registers[seq]!, stallId: stallId("s1"), sessionId: null, kind: seq === 0 ? "boot" : "checkpoint", status: 0, meterPayload: payload });
+    const bodyBytes = encodeRecordBody({
+      version: 1,
+      meterId: m,
+      seq,
+      prevHash: prev,
+      meterTimeMs: seq,
+      registerWh: registers[seq]!,
+      stallId: stallId("s1"),
+      sessionId: null,
+      kind: seq === 0 ? "boot" : "checkpoint",
+      status: 0,
+      meterPayload: payload,
+    });
     const shipped = encodeSignedRecord({ bodyBytes, signature: nobleEd25519.sign(bodyBytes, edSeed) });
     prev = recordHash(shipped);
     records.push(shipped);
   });
-  const cert = issueMeterCertificate({ version: 1, meterId: m, publicKey: nobleEd25519.publicKey(edSeed), keyEpoch: 0, signingLocation: "meter", issuedAtMs: 0, operatorKeyId: "op", payloadPublicKey: meterPk }, opSeed, nobleEd25519);
-  return verifyChains({ certificates: [cert.shipped], operatorKeys: new Map([["op", nobleEd25519.publicKey(opSeed)]]), records }, nobleEd25519);
+  const cert = issueMeterCertificate(
+    {
+      version: 1,
+      meterId: m,
+      publicKey: nobleEd25519.publicKey(edSeed),
+      keyEpoch: 0,
+      signingLocation: "meter",
+      issuedAtMs: 0,
+      operatorKeyId: "op",
+      payloadPublicKey: meterPk,
+    },
+    opSeed,
+    nobleEd25519,
+  );
+  return verifyChains(
+    {
+      certificates: [cert.shipped],
+      operatorKeys: new Map([["op", nobleEd25519.publicKey(opSeed)]]),
+      records,
+    },
+    nobleEd25519,
+  );
 }
 
 describe("OCMF payload: the certified meter's own signature, verified as a second layer", () => {
