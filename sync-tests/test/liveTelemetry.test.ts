@@ -30,6 +30,7 @@ test("a site's live figures reach the cloud gateway as ephemeral messages; malfo
     clock: systemClock,
   });
   const api = await startCloudApi(cloud, "127.0.0.1", 0);
+  const operator = { headers: { authorization: `Bearer ${api.operatorToken}` } };
   const siteNode = await createSyncNode({ privateKey: await generateKeyPair("Ed25519") });
   // Admit the site's peer before it dials (its root URL exists only once its store is open).
   cloud.registry.register(siteNode.peerId.toString(), "site", "live-site");
@@ -103,12 +104,12 @@ test("a site's live figures reach the cloud gateway as ephemeral messages; malfo
       powerW: 0,
       sessionEnergyWh: 0,
     });
-    const viaHttp = (await (await fetch(`${api.url}/api/sites/live-site/live`)).json()) as {
+    const viaHttp = (await (await fetch(`${api.url}/api/sites/live-site/live`, operator)).json()) as {
       live: { seq: number; stalls: unknown[] };
     };
     expect(viaHttp.live.seq).toBe(sent.seq);
     expect(viaHttp.live.stalls).toEqual(held.stalls);
-    expect((await fetch(`${api.url}/api/sites/nowhere/live`)).status).toBe(404);
+    expect((await fetch(`${api.url}/api/sites/nowhere/live`, operator)).status).toBe(404);
 
     // Malformed messages and one claiming another site come on the real link; all are dropped.
     const root = site.controller.site.root;
@@ -129,7 +130,7 @@ test("a site's live figures reach the cloud gateway as ephemeral messages; malfo
     expect(cloud.live.stats().rejected).toMatchObject({ malformed: 2, wrong_site: 1, wrong_sender: 1 });
     expect(cloud.live.latest("live-site")!.seq).toBe(sent.seq);
     expect(cloud.live.latest("live-site")!.stalls).toEqual(held.stalls);
-    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    const metrics = await (await fetch(`${api.url}/metrics`, operator)).text();
     expect(metrics).toContain('chargemesh_cloud_live_rejected_total{reason="malformed"} 2');
     expect(metrics).toContain('chargemesh_cloud_live_rejected_total{reason="wrong_site"} 1');
     expect(metrics).toMatch(/chargemesh_cloud_live_sites 1\b/);

@@ -53,6 +53,7 @@ export class LiveTelemetryGateway {
   private readonly bySite = new Map<string, { peerId: string; rootId: string }>();
   private readonly latestBySite = new Map<string, SiteLive>();
   private readonly listeners = new Map<string, Set<LiveListener>>();
+  private readonly everySite = new Set<LiveListener>();
   private readonly counts = {
     received: 0,
     gaps: 0,
@@ -160,7 +161,7 @@ export class LiveTelemetryGateway {
     for (const s of m.stalls) held.stalls.set(s.stallId, s);
     this.counts.received++;
     this.receivedTotal.inc();
-    for (const l of this.listeners.get(siteId) ?? []) {
+    for (const l of [...(this.listeners.get(siteId) ?? []), ...this.everySite]) {
       try {
         l(m, now);
       } catch (e) {
@@ -183,6 +184,12 @@ export class LiveTelemetryGateway {
       live,
       stalls: [...held.stalls.values()],
     };
+  }
+
+  /** Calls `listener` with every valid message of every site from now on (the app gateway, the availability index); returns the unsubscribe. */
+  subscribeAll(listener: LiveListener): () => void {
+    this.everySite.add(listener);
+    return () => void this.everySite.delete(listener);
   }
 
   /** Calls `listener` with every valid message of `siteId` from now on; returns the unsubscribe. */

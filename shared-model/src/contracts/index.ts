@@ -1,1 +1,2 @@
-export {};
+export * from "./cloudApi.js";
+export * from "./driverFeed.js";

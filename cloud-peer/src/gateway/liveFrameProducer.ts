@@ -1,0 +1,87 @@
+import type { LiveTelemetry } from "@chargemesh/shared-model";
+import type { FeedPhase, SessionFigures } from "@chargemesh/shared-model/contracts";
+import { costSoFarMinor, tariffAt } from "./costSoFar.js";
+import type { Tariff } from "./costSoFar.js";
+import type { FrameBus } from "./feedEnvelope.js";
+
+/** What the cloud knows of a session from the site's day journal. */
+export interface SessionFacts {
+  readonly contractId: string | null;
+  readonly startedAtMs: number;
+}
+
+/** Session facts and tariffs as this cloud peer holds them (read from the sites' synced documents). */
+export interface SiteFactsSource {
+  /** The session's facts, or null while its journal entry has not arrived (the source may fetch it for a later call). */
+  session(siteId: string, sessionId: string): SessionFacts | null;
+  /** The tariffs the site's config document publishes. */
+  tariffs(siteId: string): readonly Tariff[];
+}
+
+/** Sessions whose frames are being numbered at most (each a counter); the oldest ended ones go first. */
+const MAX_NUMBERED_SESSIONS = 200_000;
+
+/**
+ * Turns each site's live telemetry into per-session frames and publishes them on the bus: one frame
+ * per session on a stall per message, numbered 1, 2, 3... per session by this process (the origin);
+ * a session that leaves its stall gets a last frame in phase `ended`. Cost so far at the tariff of
+ * the session's start. Never throws (a bad figure source skips the session's cost, not the frame).
+ */
+export class LiveFrameProducer {
+  private readonly seqs = new Map<string, number>();
+  private readonly onStall = new Map<string, { sessionId: string; last: SessionFigures }>();
+  framesPublished = 0;
+
+  constructor(
+    private readonly facts: SiteFactsSource,
+    private readonly bus: FrameBus,
+  ) {}
+
+  /** One valid telemetry message of a site (LiveTelemetryGateway.subscribeAll). */
+  onTelemetry(m: LiveTelemetry): void {
+    for (const s of m.stalls) {
+      const key = `${m.siteId}\u0000${s.stallId}`;
+      const held = this.onStall.get(key);
+      if (held && held.sessionId !== s.sessionId) {
+        this.emit({ ...held.last, phase: "ended", powerW: 0, siteTimeMs: m.siteTimeMs });
+        this.onStall.delete(key);
+      }
+      if (!s.sessionId || !(s.phase === "authorizing" || s.phase === "charging" || s.phase === "stopping"))
+        continue;
+      let facts: SessionFacts | null = null;
+      let tariffs: readonly Tariff[] = [];
+      try {
+        facts = this.facts.session(m.siteId, s.sessionId);
+        tariffs = this.facts.tariffs(m.siteId);
+      } catch {
+        // no facts yet: the frame goes out without contract and cost
+      }
+      const tariff = facts ? tariffAt(tariffs, facts.startedAtMs) : null;
+      const figures: SessionFigures = {
+        sessionId: s.sessionId,
+        siteId: m.siteId,
+        stallId: s.stallId,
+        phase: s.phase as FeedPhase,
+        powerW: s.powerW,
+        energyWh: s.sessionEnergyWh,
+        costMinor: tariff ? costSoFarMinor(tariff, s.sessionEnergyWh) : null,
+        currency: tariff?.currency ?? null,
+        socPermille: null,
+        minutesToTarget: null,
+        siteTimeMs: m.siteTimeMs,
+      };
+      this.onStall.set(key, { sessionId: s.sessionId, last: figures });
+      this.emit(figures, facts?.contractId ?? null);
+    }
+  }
+
+  private emit(figures: SessionFigures, contractId: string | null = null): void {
+    const id = figures.sessionId;
+    const seq = (this.seqs.get(id) ?? 0) + 1;
+    this.seqs.delete(id);
+    this.seqs.set(id, seq);
+    if (this.seqs.size > MAX_NUMBERED_SESSIONS) this.seqs.delete(this.seqs.keys().next().value!);
+    this.bus.publish({ frame: { type: "frame", seq, figures }, contractId });
+    this.framesPublished++;
+  }
+}
