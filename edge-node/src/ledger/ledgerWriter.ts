@@ -1,7 +1,23 @@
-import type { Clock, MeterId, MeterRecordBody, SessionId, StallId, RecordKind, SignedMeterRecord } from "@chargemesh/shared-model";
+import type {
+  Clock,
+  MeterId,
+  MeterRecordBody,
+  SessionId,
+  StallId,
+  RecordKind,
+  SignedMeterRecord,
+} from "@chargemesh/shared-model";
 import { ChargemeshError } from "@chargemesh/shared-model";
-import { decodeSignedRecord, encodeRecordBody, encodeSignedRecord, recordHash } from "@chargemesh/shared-model";
+import {
+  decodeSignedRecord,
+  encodeRecordBody,
+  encodeSignedRecord,
+  recordHash,
+} from "@chargemesh/shared-model";
 import type { LedgerStore } from "./ledgerStore.js";
+
+const GENESIS_HASH = new Uint8Array(32);
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Signs a record body for one meter (in the meter, or in the site's secure element for plain meters). */
 export type MeterBodySigner = (meterId: MeterId, bodyBytes: Uint8Array) => Promise<Uint8Array>;
@@ -73,10 +89,42 @@ export class LedgerWriter {
     return next;
   }
 
+  /** Meter time of the chain's last record (0 for a fresh meter): idle records keep it recent. */
+  lastTimeMs(meterId: MeterId): number {
+    return this.head(meterId).lastTimeMs;
+  }
+
+  /**
+   * Before signing: the stored chain must end exactly where the cached head says (seq = head + 1,
+   * prevHash = hash of the stored last record). A store changed behind the writer's back (a second
+   * writer, a restored backup) would otherwise make the meter sign a fork; it throws "internal" instead.
+   */
+  private assertHead(meterId: MeterId, head: ChainHead): void {
+    const last = this.store.last(meterId);
+    const decoded = last === null ? null : decodeSignedRecord(last);
+    if (decoded && !decoded.ok)
+      throw new ChargemeshError(
+        "internal",
+        `meter ${meterId}: stored head record does not decode: ${decoded.error.message}`,
+      );
+    const storedNext = decoded ? decoded.value.body.seq + 1 : 0;
+    const storedHash = last === null ? GENESIS_HASH : recordHash(last);
+    if (head.nextSeq !== storedNext || !sameBytes(head.prevHash, storedHash)) {
+      throw new ChargemeshError(
+        "internal",
+        `meter ${meterId}: refusing to sign seq ${head.nextSeq}: the stored chain ends at seq ${storedNext - 1} with another hash (a second writer?)`,
+      );
+    }
+  }
+
   private async appendNow(req: AppendRequest): Promise<SignedMeterRecord> {
     const head = this.head(req.meterId);
+    this.assertHead(req.meterId, head);
     if (!Number.isSafeInteger(req.registerWh) || req.registerWh < head.lastRegisterWh) {
-      throw new ChargemeshError("conflict", `meter ${req.meterId}: register ${req.registerWh} Wh below chain's ${head.lastRegisterWh} Wh`);
+      throw new ChargemeshError(
+        "conflict",
+        `meter ${req.meterId}: register ${req.registerWh} Wh below chain's ${head.lastRegisterWh} Wh`,
+      );
     }
     const meterTimeMs = Math.max(this.clock.now(), head.lastTimeMs);
     const body = {
@@ -112,10 +160,14 @@ export class LedgerWriter {
     if (head) return head;
     const last = this.store.last(meterId);
     if (last === null) {
-      head = { nextSeq: 0, prevHash: new Uint8Array(32), lastRegisterWh: 0, lastTimeMs: 0 };
+      head = { nextSeq: 0, prevHash: GENESIS_HASH, lastRegisterWh: 0, lastTimeMs: 0 };
     } else {
       const decoded = decodeSignedRecord(last);
-      if (!decoded.ok) throw new ChargemeshError("internal", `meter ${meterId}: stored head record does not decode: ${decoded.error.message}`);
+      if (!decoded.ok)
+        throw new ChargemeshError(
+          "internal",
+          `meter ${meterId}: stored head record does not decode: ${decoded.error.message}`,
+        );
       head = {
         nextSeq: decoded.value.body.seq + 1,
         prevHash: recordHash(last),
