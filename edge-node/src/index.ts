@@ -22,3 +22,4 @@ export * from "./store/siteWriteGuard.js";
 export * from "./sync/liveTelemetryPublisher.js";
 export * from "./sync/peerIdentity.js";
 export * from "./audit/storeExport.js";
+export * from "./ledger/idleRecorder.js";

@@ -28,3 +28,8 @@ export * from "./documents/writeGuard.js";
 export * from "./documents/archiveRules.js";
 export * from "./documents/siteIndex.js";
 export * from "./rating/index.js";
+export * from "./ledger/findings.js";
+export * from "./ledger/ledgerVerifier.js";
+export * from "./ledger/trustAnchors.js";
+export * from "./ledger/auditBundleFormat.js";
+export * from "./ledger/chainHeads.js";
