@@ -1,7 +1,7 @@
 import { ChargemeshError, err, ok } from "../errors.js";
 import type { Result } from "../errors.js";
 import { parseDecimal } from "./decimalText.js";
-import { instantOfLocal, localParts, nextDate } from "./localTime.js";
+import { instantOfLocal, localParts, nextDate, offsetAt } from "./localTime.js";
 import type { OcpiTariff } from "./ocpiTariffSchema.js";
 import { add, cmp, div, floor, isZero, mul, rat, sub } from "./rational.js";
 import type { Rational } from "./rational.js";
@@ -18,11 +18,7 @@ const minutes = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 3600 + Numb
 /** Instants in (from, to) where the UTC offset of `zone` changes, to the millisecond. */
 function offsetChanges(from: number, to: number, zone: string): number[] {
   const out: number[] = [];
-  const offset = (t: number) => {
-    const p = localParts(t, zone);
-    const [y, m, d] = p.date.split("-").map(Number) as [number, number, number];
-    return Date.UTC(y, m - 1, d) + p.secondOfDay * 1000 - Math.floor(t / 1000) * 1000;
-  };
+  const offset = (t: number) => offsetAt(t, zone);
   const step = 6 * 3_600_000;
   for (let a = from; a < to; a += step) {
     const b = Math.min(a + step, to);

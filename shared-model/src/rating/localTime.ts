@@ -60,8 +60,21 @@ function fields(ms: number, zone: string): Record<string, string> {
   return out;
 }
 
+const memo = new Map<string, LocalParts>();
+const MEMO_LIMIT = 50_000;
+
 /** Local date, second of day and weekday of instant `ms` in `zone` (sub-second part ignored). */
 export function localParts(ms: number, zone: string): LocalParts {
+  const key = `${zone} ${Math.floor(ms / 1000)}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  const parts = computeLocalParts(ms, zone);
+  memo.set(key, parts);
+  return parts;
+}
+
+function computeLocalParts(ms: number, zone: string): LocalParts {
   const f = fields(ms, zone);
   return {
     date: `${f.year}-${f.month}-${f.day}`,
@@ -71,37 +84,25 @@ export function localParts(ms: number, zone: string): LocalParts {
 }
 
 /** Offset of `zone` from UTC at instant `ms`, in ms (local = utc + offset). */
-function offsetAt(ms: number, zone: string): number {
-  const whole = Math.floor(ms / 1000) * 1000;
-  const f = fields(whole, zone);
-  const asUtc = Date.UTC(
-    Number(f.year),
-    Number(f.month) - 1,
-    Number(f.day),
-    Number(f.hour),
-    Number(f.minute),
-    Number(f.second),
-  );
-  return asUtc - whole;
+export function offsetAt(ms: number, zone: string): number {
+  const p = localParts(ms, zone);
+  const [y, m, d] = p.date.split("-").map(Number) as [number, number, number];
+  return Date.UTC(y, m - 1, d) + p.secondOfDay * 1000 - Math.floor(ms / 1000) * 1000;
 }
 
 /**
- * The instant at which local wall-clock `date` + `secondOfDay` occurs in `zone`. In a DST gap the
- * instant the clocks jump over it; when the time occurs twice, the first occurrence.
+ * The instant at which local wall-clock `date` + `secondOfDay` occurs in `zone`: the first one when
+ * it occurs twice; in a DST gap an instant next to the jump (the splitter adds the jump itself).
  */
 export function instantOfLocal(date: string, secondOfDay: number, zone: string): number {
   const [y, m, d] = date.split("-").map(Number) as [number, number, number];
   const wall = Date.UTC(y, m - 1, d) + secondOfDay * 1000;
-  const earlier = wall - offsetAt(wall - 86_400_000 / 2, zone);
   const candidates = [
     wall - offsetAt(wall - 14 * 3_600_000, zone),
     wall - offsetAt(wall + 14 * 3_600_000, zone),
-    earlier,
   ];
   const exact = candidates.filter((t) => t + offsetAt(t, zone) === wall).sort((a, b) => a - b);
-  if (exact.length > 0) return exact[0]!;
-  // Gap: the wall time does not exist; the clocks jump at the later of the two transition readings.
-  return Math.max(...candidates.map((t) => t));
+  return exact[0] ?? Math.max(...candidates);
 }
 
 /** The local calendar date after `date`. */

@@ -116,10 +116,11 @@ export function timelineFromCdr(session: CdrSession): Result<SessionTimeline> {
         endMs: add(cursor, width),
         energyWh: charging ? energyWh : ZERO,
         seconds: part.seconds,
-        minPowerKw: charging ? (dimension(dims, "MIN_POWER") ?? power) : null,
-        maxPowerKw: charging ? (dimension(dims, "MAX_POWER") ?? power) : null,
-        minCurrentA: charging ? (dimension(dims, "MIN_CURRENT") ?? current) : null,
-        maxCurrentA: charging ? (dimension(dims, "MAX_CURRENT") ?? current) : null,
+        // Not charging: no power and no current flow.
+        minPowerKw: charging ? (dimension(dims, "MIN_POWER") ?? power) : ZERO,
+        maxPowerKw: charging ? (dimension(dims, "MAX_POWER") ?? power) : ZERO,
+        minCurrentA: charging ? (dimension(dims, "MIN_CURRENT") ?? current) : ZERO,
+        maxCurrentA: charging ? (dimension(dims, "MAX_CURRENT") ?? current) : ZERO,
         records: [],
         periodIndex: i,
       });
@@ -165,8 +166,9 @@ export function readingsFromRecords(records: readonly SignedMeterRecord[]): Mete
 
 /**
  * The timeline of a metered session: between consecutive readings, charging when the register rose
- * (average power from the rise), parking when it did not. Current is not metered, so current
- * restrictions never match these segments. Fails on readings out of order or from two meters.
+ * (average power from the rise), parking (no power, no current) when it did not. Current is not
+ * metered, so current restrictions never match charging segments. Fails on readings out of order or
+ * from two meters.
  */
 export function timelineFromReadings(session: MeteredSession): Result<SessionTimeline> {
   const rs = session.readings;
@@ -216,8 +218,8 @@ export function timelineFromReadings(session: MeteredSession): Result<SessionTim
       seconds: rat(dt, 1000n),
       minPowerKw: power,
       maxPowerKw: power,
-      minCurrentA: null,
-      maxCurrentA: null,
+      minCurrentA: charging ? null : ZERO,
+      maxCurrentA: charging ? null : ZERO,
       records: [
         { meterId: a.meterId, seq: a.seq },
         { meterId: b.meterId, seq: b.seq },
