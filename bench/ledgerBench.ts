@@ -8,7 +8,7 @@ import { nobleEd25519 } from "@chargemesh/shared-model";
 import { decodeSignedRecord } from "@chargemesh/shared-model";
 import { verifyChains } from "@chargemesh/shared-model";
 import { issueMeterCertificate } from "@chargemesh/shared-model";
-import { nodeEd25519 } from "@chargemesh/edge-node";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { LedgerWriter } from "@chargemesh/edge-node";
 import { MemoryLedgerStore } from "@chargemesh/edge-node";
 

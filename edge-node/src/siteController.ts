@@ -13,6 +13,7 @@ import type { PowerCoordinator, StallHardware } from "./session/sessionOrchestra
 import { SiteRepo } from "./store/siteRepo.js";
 import { siteWriteGuard } from "./store/siteWriteGuard.js";
 import { SiteArchiver } from "./store/siteArchiver.js";
+import { SiteConfigDocument } from "./config/siteConfigDocument.js";
 import type { AutomergeUrl, Message, NetworkAdapterInterface } from "@automerge/automerge-repo";
 import type { ConfigDocument } from "@chargemesh/shared-model";
 import { AutomergeLedgerStore } from "./store/automergeLedgerStore.js";
@@ -24,7 +25,7 @@ import {
   sessionTokenFrom,
   verifySessionToken,
 } from "@chargemesh/shared-model";
-import { nodeEd25519 } from "./crypto/nodeEd25519.js";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { LiveTelemetryPublisher } from "./sync/liveTelemetryPublisher.js";
 import { siteLiveFigures } from "./sync/siteLiveFigures.js";
 import type { SessionId } from "@chargemesh/shared-model";
@@ -41,6 +42,8 @@ export interface SiteControllerOptions {
   /** Certifies a newly generated meter key (once per key epoch). */
   readonly certifyMeter: MeterCertifier;
   readonly log: Logger;
+  /** The config document the site works from (its authorizer reads the same one); attached by `attachConfig`. Default: none yet. */
+  readonly configDocument?: SiteConfigDocument;
   /** Sync with cloud peers: this site's libp2p node and the cloud peers it dials (absent: offline). */
   readonly sync?: {
     readonly node: Libp2p;
@@ -81,20 +84,29 @@ export class SiteController {
     readonly live: LiveTelemetryPublisher | null,
     /** Archives the closed days a cloud peer acknowledged (once a config document is attached). */
     readonly archiver: SiteArchiver,
+    /** The config document the site works from. */
+    readonly configDocument: SiteConfigDocument,
   ) {}
 
   private lastArchiveMs = Number.NEGATIVE_INFINITY;
+  private lastCloudMessageMs = 0;
+
+  /** When a cloud peer last sent this site anything (ms on the site's clock; 0: never since start). */
+  lastCloudContactMs(): number {
+    return this.lastCloudMessageMs;
+  }
 
   /**
    * Attaches the config document the cloud addressed to this site (its URL comes with provisioning):
-   * the site reads acknowledgements from it and archives what they cover. Resolves once the document
+   * the authorizer reads trust anchors, revocations and standing from it, the archiver the
+   * acknowledgements. Resolves once the document
    * is here; while no peer can deliver it (the cloud has not admitted the site yet, the link is down)
    * it tries again every `retryMs`, until the site stops.
    */
   async attachConfig(url: string, retryMs = 5_000): Promise<void> {
     for (;;) {
       try {
-        return this.archiver.attachConfig(await this.site.repo.find<ConfigDocument>(url as AutomergeUrl));
+        return this.configDocument.attach(await this.site.repo.find<ConfigDocument>(url as AutomergeUrl));
       } catch (e) {
         if (this.stopped) return;
         this.log.warn({ url, err: (e as Error).message }, "config document not available yet; retrying");
@@ -215,7 +227,8 @@ export class SiteController {
           broadcast: (m) => site.root.broadcast(m),
         })
       : null;
-    return new SiteController(
+    const configDocument = opts.configDocument ?? new SiteConfigDocument();
+    const controller = new SiteController(
       config,
       site,
       ledgerStore,
@@ -228,8 +241,16 @@ export class SiteController {
       clock,
       opts.log,
       live,
-      new SiteArchiver({ site, ledger: ledgerStore, journal, clock }),
+      new SiteArchiver({ site, ledger: ledgerStore, journal, clock, config: configDocument }),
+      configDocument,
     );
+    if (opts.sync) {
+      const cloud = new Set(opts.sync.dial.map((a) => a.slice(a.lastIndexOf("/p2p/") + 5)));
+      site.repo.networkSubsystem.on("message", (m) => {
+        if (cloud.has(m.senderId)) controller.lastCloudMessageMs = clock.now();
+      });
+    }
+    return controller;
   }
 
   /** One control step (meter reads, events, checkpoints, stops), then live telemetry when due. Never rejects. */

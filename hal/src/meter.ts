@@ -15,6 +15,8 @@ export interface MeterReading {
   readonly powerW: number;
   /** Reading time on the injected clock, ms since epoch. */
   readonly atMs: number;
+  /** A certified meter's own signed payload for exactly this register (e.g. OCMF), carried byte for byte. */
+  readonly signedPayload?: Uint8Array;
 }
 
 export type MeterReadResult = { ok: true; reading: MeterReading } | { ok: false; fault: MeterFaultCode; message: string };

@@ -22,6 +22,9 @@ export interface PlugEvent {
   readonly claimedEmaid?: string;
   readonly claimedVin?: string;
   readonly claimedMac?: string;
+  /** Who checks that the car holds the contract key: the site, by a signed challenge (default), or the
+   *  charger's SECC (OCPP Plug & Charge: the CSMS receives only the chain). */
+  readonly proofOfPossession?: "site" | "charger-secc";
 }
 
 export interface VehicleLink {

@@ -1,6 +1,6 @@
 /**
  * Errors are values with stable codes. Code strings never change once released; the mapping of codes
- * to HTTP statuses and process exit codes lives in one place (`errorMapping.ts`).
+ * to HTTP statuses and process exit codes lives in one place (`@chargemesh/error-mapping`).
  */
 export type ErrorCode =
   | "invalid_id"
@@ -16,6 +16,9 @@ export type ErrorCode =
   | "timeout"
   | "unavailable"
   | "payment_unknown_outcome"
+  | "too_large"
+  | "rate_limited"
+  | "missing_keys"
   | "internal";
 
 export class ChargemeshError extends Error {

@@ -6,7 +6,7 @@ import { issueLeaf, issueRoot, issueSubCa } from "@chargemesh/certificate-issuer
 import type { Issued } from "@chargemesh/certificate-issuer";
 import { certificateFingerprint, signRevocationList } from "@chargemesh/shared-model";
 import { issueSessionToken, verifySessionToken } from "@chargemesh/shared-model";
-import { nodeEd25519 } from "@chargemesh/edge-node";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { CertificateAuthorizer } from "@chargemesh/edge-node";
 import type { OfflinePolicy, TrustStore } from "@chargemesh/edge-node";
 import type { AuthorizationRequest } from "@chargemesh/edge-node";

@@ -10,14 +10,15 @@ import { parseSiteConfig } from "@chargemesh/edge-node";
 import type { SiteConfig } from "@chargemesh/edge-node";
 import { SiteController } from "@chargemesh/edge-node";
 import type { SiteControllerOptions } from "@chargemesh/edge-node";
-import { CertificateAuthorizer } from "@chargemesh/edge-node";
-import { certificateFingerprint, signRevocationList } from "@chargemesh/shared-model";
+import { CertificateAuthorizer, ConfigDocTrustStore, SiteConfigDocument, offlinePolicyOf } from "@chargemesh/edge-node";
 import { PowerManager } from "@chargemesh/edge-node";
 import { VirtualScheduler } from "@chargemesh/edge-node";
 import { runVirtual } from "@chargemesh/edge-node";
 import { localOperatorCertifier } from "@chargemesh/edge-node";
-import { nodeEd25519 } from "@chargemesh/edge-node";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { issueSimContracts } from "./simContracts.js";
+import { provisionSimSite } from "./simProvisioning.js";
+import { SimCloudConfig } from "./simCloudConfig.js";
 import type { SimContract } from "./simContracts.js";
 import { planArrivals } from "./arrivalPlan.js";
 import type { CarVisit } from "./arrivalPlan.js";
@@ -107,9 +108,21 @@ export class SimulatedSite {
     const pki = await issueSimContracts(Math.max(4, Math.ceil(opts.vehicles / 3)), opts.startMs);
     const contracts = pki.contracts;
     const standing = new Map<ContractId, "good" | "blocked">(contracts.map((c, i) => [c.contractId, opts.blockEvery && i % opts.blockEvery === opts.blockEvery - 1 ? "blocked" : "good"]));
-    const trust = new SimTrustStore(pki.rootDer, standing, clock, opts.offline);
+    const provisioning = provisionSimSite(opts.dataDir, opts.siteId);
+    const cloudConfig = new SimCloudConfig(pki.rootDer, standing, provisioning.revocationSeed, clock, {
+      unknownContractMaxEnergyWh: config.offlinePolicy.unknownContractMaxEnergyWh,
+      unknownContractMaxSessionsPerDay: config.offlinePolicy.unknownContractMaxSessionsPerDay,
+    });
+    const configDocument = new SiteConfigDocument((issues) => opts.log.error({ issues }, "config document refused: invalid"));
+    configDocument.provision(cloudConfig.current());
     let controllerRef: SiteController | null = null;
-    trust.sessionsToday = (c) => controllerRef?.orchestrator.sessionsToday(c) ?? 0;
+    const trust = new ConfigDocTrustStore(
+      configDocument,
+      provisioning.keys.revocationPublicKey,
+      // Offline: never heard from the cloud. Otherwise the cloud that provisioned the document is in contact.
+      () => (opts.offline ? 0 : opts.sync ? Math.max(controllerRef?.lastCloudContactMs() ?? 0, configDocument.attached() ? 0 : clock.now()) : clock.now()),
+      (c) => controllerRef?.orchestrator.sessionsToday(c) ?? 0,
+    );
     let power!: PowerManager;
     const controller = await SiteController.start({
       config,
@@ -117,13 +130,8 @@ export class SimulatedSite {
       // Session IDs and challenges must never repeat, also across a restart: real randomness even in simulation.
       random: cryptoRandom,
       hardware: config.stalls.map((c, i) => ({ config: c, meter: stalls[i]!.meter, stage: stalls[i]!.stage, link: stalls[i]!.link })),
-      authorizer: new CertificateAuthorizer(trust, {
-        offlineAfterMs: config.offlinePolicy.offlineAfterMs,
-        revocationMaxAgeMs: 2 * 86_400_000,
-        unknownContractCaps: { maxEnergyWh: config.offlinePolicy.unknownContractMaxEnergyWh },
-        unknownContractMaxSessionsPerDay: config.offlinePolicy.unknownContractMaxSessionsPerDay,
-        regionFailedCaps: { maxEnergyWh: config.offlinePolicy.regionFailedMaxEnergyWh },
-      }),
+      authorizer: new CertificateAuthorizer(trust, offlinePolicyOf(config)),
+      configDocument,
       secureElement: new SimSecureElement(join(opts.dataDir, "site-secure-element.json")),
       power: (hw) =>
         (power = new PowerManager({
@@ -133,7 +141,7 @@ export class SimulatedSite {
           stalls: hw.map((h) => ({ stallId: h.config.id, nodeId: "site", stage: h.stage, safeLimitW: h.config.safeLimitW, acceptanceW: () => h.link.acceptance()?.maxPowerW ?? null })),
           log: opts.log,
         })),
-      certifyMeter: localOperatorCertifier("sim-operator", new SeededRandom(opts.seed + 11).bytes(32), nodeEd25519, clock),
+      certifyMeter: localOperatorCertifier(provisioning.keys.meterOperatorKeyId, provisioning.keys.meterOperatorSeed, nodeEd25519, clock),
       log: opts.log,
       ...(opts.sync ? { sync: opts.sync } : {}),
     });
@@ -141,15 +149,18 @@ export class SimulatedSite {
     for (const [i, s] of stalls.entries()) s.meter.ensureAtLeast(controller.ledger.lastRegisterWh(config.stalls[i]!.meterId));
     void power.start();
     const site = new SimulatedSite(opts, config, controller, power, stalls, contracts, clock, scheduler);
-    site.trust = trust;
+    site.cloudConfig = (der) => {
+      cloudConfig.revoke(der);
+      configDocument.provision(cloudConfig.current());
+    };
     return site;
   }
 
-  private trust: SimTrustStore | null = null;
+  private cloudConfig: ((revokedDer: Uint8Array) => void) | null = null;
 
   /** The cloud publishes a revocation list naming this contract; the site holds it from now on. */
   revokeContract(index: number): void {
-    this.trust?.revoke(this.contracts[index]!.chain[0]!);
+    this.cloudConfig?.(this.contracts[index]!.chain[0]!);
   }
 
   /** The contracts the simulated cars use (index as in the arrival plan). */
@@ -259,51 +270,4 @@ function writeSimState(dir: string, clockMs: number, stalls: readonly SimStall[]
   const state: SimState = { clockMs, registers: Object.fromEntries(stalls.map((s) => [s.meter.id, s.meter.registerWh()])) };
   writeFileSync(join(dir, "sim-state.json.tmp"), JSON.stringify(state));
   renameSync(join(dir, "sim-state.json.tmp"), join(dir, "sim-state.json"));
-}
-
-/**
- * What the site's config documents would hold in the simulation: the sim PKI's root, a revocation
- * list signed by the sim revocation key (refreshed when a contract is revoked), account standing,
- * and the time of the last cloud contact (never, when offline).
- */
-class SimTrustStore {
-  private readonly revocationSeed = new SeededRandom(4242).bytes(32);
-  private readonly revoked = new Set<string>();
-  private signed: Uint8Array;
-  sessionsToday: (c: ContractId) => number = () => 0;
-
-  constructor(
-    private readonly rootDer: Uint8Array,
-    private readonly standings: ReadonlyMap<ContractId, "good" | "blocked">,
-    private readonly clock: VirtualClock,
-    private readonly offline: boolean,
-  ) {
-    this.signed = this.sign();
-  }
-
-  private sign(): Uint8Array {
-    const now = this.clock.now();
-    return signRevocationList({ issuedAtMs: now, nextUpdateMs: now + 86_400_000, revoked: this.revoked }, this.revocationSeed, nodeEd25519);
-  }
-
-  revoke(der: Uint8Array): void {
-    this.revoked.add(certificateFingerprint(der));
-    this.signed = this.sign();
-  }
-
-  trustAnchors() {
-    return [this.rootDer];
-  }
-  revocationList() {
-    return { signed: this.signed, key: nodeEd25519.publicKey(this.revocationSeed) };
-  }
-  standing(c: ContractId) {
-    return this.standings.get(c);
-  }
-  lastCloudContactMs() {
-    return this.offline ? 0 : this.clock.now();
-  }
-  regionFailed() {
-    return false;
-  }
 }

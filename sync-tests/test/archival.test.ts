@@ -10,7 +10,7 @@ import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { CloudPeer } from "@chargemesh/cloud-peer";
 import { SimulatedSite } from "@chargemesh/simulation";
 import { exportStore } from "@chargemesh/edge-node";
-import { nodeEd25519 } from "@chargemesh/edge-node";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { readLedgerSegment } from "@chargemesh/shared-model";
 import { indexedDocuments } from "@chargemesh/shared-model";
 import type { LedgerSegment } from "@chargemesh/shared-model";
@@ -48,7 +48,7 @@ test("a site archives the days its cloud peer acknowledged: live documents stay 
     // Every simulated hour the cloud acknowledges what it holds; a short pause lets sync keep up.
     onStep: async (now) => {
       if (now % 3_600_000 === 0) {
-        await cloud.acknowledge("arch-site");
+        await cloud.archival.acknowledge("arch-site");
         await pause(15);
       }
     },
@@ -57,12 +57,12 @@ test("a site archives the days its cloud peer acknowledged: live documents stay 
   const siteRepo = site.controller.site;
   try {
     cloud.registerSite("arch-site", node.peerId.toString(), siteRepo.root.url);
-    await site.controller.attachConfig(cloud.siteConfigUrl("arch-site"));
+    await site.controller.attachConfig(cloud.configs.urlOf("arch-site"));
     await site.run();
     // Two quiet days more: the last days close, are acknowledged and archived.
     for (let i = 0; i < 8; i++) {
       await pause(300);
-      await cloud.acknowledge("arch-site");
+      await cloud.archival.acknowledge("arch-site");
       await pause(300);
       await site.advance(6 * 3_600_000);
     }
@@ -109,10 +109,10 @@ test("a site archives the days its cloud peer acknowledged: live documents stay 
     expect(report.sessions.filter((s) => s.complete).reduce((a, s) => a + s.energyWh, 0)).toBe(metered);
     expect(cloud.syncState()[0]!.documentsBehind).toBe(0);
     // The cloud dropped the acknowledgements of what the site archived.
-    await cloud.acknowledge("arch-site");
+    await cloud.archival.acknowledge("arch-site");
     const config = (
       await cloud.repo.find<{ acknowledged?: Record<string, string[]> }>(
-        cloud.siteConfigUrl("arch-site") as AutomergeUrl,
+        cloud.configs.urlOf("arch-site") as AutomergeUrl,
       )
     ).doc();
     for (const [, url] of archived)

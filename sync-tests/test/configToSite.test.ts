@@ -14,7 +14,7 @@ import { Libp2pNetworkAdapter, createSyncNode } from "@chargemesh/automerge-netw
 import { CloudPeer } from "@chargemesh/cloud-peer";
 import { SiteRepo } from "@chargemesh/edge-node";
 import { CertificateAuthorizer } from "@chargemesh/edge-node";
-import { ConfigDocTrustStore } from "@chargemesh/edge-node";
+import { ConfigDocTrustStore, SiteConfigDocument } from "@chargemesh/edge-node";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,16 +40,18 @@ test("trust anchors, standing and a revocation list published by the cloud reach
   const site = await SiteRepo.open(siteId("config-site"), join(dir, "site"), [new Libp2pNetworkAdapter({ node, dial: [cloud.node.getMultiaddrs()[0]!.toString()], redialMs: 100 })], node.peerId.toString() as PeerId);
   try {
     cloud.registerSite("config-site", node.peerId.toString(), site.root.url);
-    const url = cloud.publishConfig("config-site", (d) => {
+    const url = cloud.configs.publish("config-site", (d) => {
       d.trustAnchors = [root.der];
       d.accountStanding["DE-CMS-C00000077-7"] = { standing: "good", version: 1 };
       d.revocationList = list([]);
     });
     cloud.registerSite("other-site", "12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1", "automerge:4x4x4x4x4x4x4x4x4x4x4x4x4x4x4");
-    expect(cloud.mayShare("12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1", url.replace("automerge:", ""))).toBe(false);
+    expect(cloud.sharing.mayShare("12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1", url.replace("automerge:", ""))).toBe(false);
     await until(() => site.repo.peers.length > 0, 10_000);
     const handle = await site.repo.find<ConfigDocument>(url as AutomergeUrl);
-    const trust = new ConfigDocTrustStore(handle, revocationKey, () => Date.now(), () => 0);
+    const configDocument = new SiteConfigDocument();
+    configDocument.attach(handle);
+    const trust = new ConfigDocTrustStore(configDocument, revocationKey, () => Date.now(), () => 0);
     await until(() => trust.version() >= 1, 10_000);
     const authorizer = new CertificateAuthorizer(trust, { offlineAfterMs: 60_000, revocationMaxAgeMs: 86_400_000, unknownContractCaps: {}, unknownContractMaxSessionsPerDay: 0, regionFailedCaps: {} });
     const attempt = () => {
@@ -57,7 +59,7 @@ test("trust anchors, standing and a revocation list published by the cloud reach
       return authorizer.authorize({ stallId: stallId("s1"), sessionId: sessionId("config-site:CONFIGTEST00001"), plug: { certificateChain: [leaf.der, root.der] }, challenge, challengeSignature: sign("sha256", challenge, carKey), nowMs: Date.now() });
     };
     expect(await attempt()).toMatchObject({ accepted: true, mode: "online" });
-    cloud.publishConfig("config-site", (d) => {
+    cloud.configs.publish("config-site", (d) => {
       d.revocationList = list([certificateFingerprint(leaf.der)]);
     });
     await until(() => trust.version() >= 2, 10_000);

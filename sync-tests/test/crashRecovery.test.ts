@@ -7,7 +7,7 @@ import { SeededRandom } from "@chargemesh/shared-model";
 import { decodeSignedRecord } from "@chargemesh/shared-model";
 import { verifyAuditBundle } from "@chargemesh/shared-model";
 import { exportStore } from "@chargemesh/edge-node";
-import { nodeEd25519 } from "@chargemesh/edge-node";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-crash-"));
 afterAll(() => (process.env.KEEP_CRASH_DIR ? console.log(`kept ${dir}`) : rmSync(dir, { recursive: true, force: true })));

@@ -58,7 +58,7 @@ test("the edge-node daemon with a sync section dials its cloud peer, syncs its d
       ],
       sync: {
         cloudPeers: [cloud.node.getMultiaddrs()[0]!.toString()],
-        configUrl: cloud.siteConfigUrl("daemon-sync-site"),
+        configUrl: cloud.configs.urlOf("daemon-sync-site"),
         liveIntervalMs: 1_000,
       },
     }),

@@ -19,12 +19,13 @@ test("a 20-stall site with no cloud serves 200 cars; the auditor's CLI accepts i
     energyWh: number;
     deliveredWh: number;
     bundle: string;
+    anchors: string;
   };
   expect(r.arrived).toBe(200);
   expect(r.sessions).toEqual({ completed: r.served, rejected: 0, failed: 0, open: 0 });
   expect(r.energyWh).toBeGreaterThan(1_000_000);
   expect(r.deliveredWh).toBe(r.energyWh);
-  const audit = spawnSync(process.execPath, ["--import", "tsx", "edge-node/src/cli/chargemeshAudit.ts", "verify", r.bundle, "--json"], { encoding: "utf8" });
+  const audit = spawnSync(process.execPath, ["auditor/bin/chargemesh-audit.mjs", "verify", r.bundle, "--trust", r.anchors, "--json"], { encoding: "utf8" });
   expect(audit.status, audit.stdout).toBe(0);
   const report = JSON.parse(audit.stdout) as { ok: boolean; deliveredWh: number; sessionsWh: number; sessions: unknown[] };
   expect(report.ok).toBe(true);

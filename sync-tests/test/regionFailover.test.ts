@@ -75,7 +75,7 @@ test("a site fails over to the other region while its home region is down; the h
     return true;
   };
   try {
-    const configUrl = regions.a!.publishConfig(
+    const configUrl = regions.a!.configs.publish(
       "corridor-7",
       (d) => void (d.offlinePolicy.unknownContractMaxSessionsPerDay = 3),
     ) as AutomergeUrl;
@@ -91,7 +91,7 @@ test("a site fails over to the other region while its home region is down; the h
       async () => (regions.b!.currentDoc(configUrl) as ConfigDocument | null)?.version === 1,
     );
     // The registry hands every region the site's config URL: region b shares and writes the same document.
-    await regions.b!.adoptSiteConfig("corridor-7", configUrl);
+    await regions.b!.configs.adopt("corridor-7", configUrl);
     // Home has only the site: the fallback region never had a link from it.
     expect(regions.b!.syncState()[0]!.connected).toBe(false);
 
@@ -107,8 +107,8 @@ test("a site fails over to the other region while its home region is down; the h
     // Region a returns from its own storage: it catches up, and keeps writing the config the site holds.
     register(await startRegion("a"));
     await until("region a caught up", () => sameAsSite(regions.a!), 45_000);
-    expect(regions.a!.siteConfigUrl("corridor-7")).toBe(configUrl);
-    regions.a!.publishConfig(
+    expect(regions.a!.configs.urlOf("corridor-7")).toBe(configUrl);
+    regions.a!.configs.publish(
       "corridor-7",
       (d) => void (d.offlinePolicy.unknownContractMaxSessionsPerDay = 4),
     );

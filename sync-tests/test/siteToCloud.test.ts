@@ -81,10 +81,10 @@ test("a site's documents reach a registered cloud peer over libp2p; the cloud ve
     cloud.registerSite("other-site", "12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1", "automerge:4x4x4x4x4x4x4x4x4x4x4x4x4x4x4");
     cloud.registerCloudPeer("region-b", "12D3KooWRegionBRegionBRegionBRegionBRegionB1");
     const docId = documents[0]!.documentId;
-    expect(cloud.mayShare(siteNode.peerId.toString(), docId)).toBe(true);
-    expect(cloud.mayShare("12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1", docId)).toBe(false);
-    expect(cloud.mayShare("12D3KooWRegionBRegionBRegionBRegionBRegionB1", docId)).toBe(true);
-    expect(cloud.mayShare("12D3KooWStrangerStrangerStrangerStrangerStran", docId)).toBe(false);
+    expect(cloud.sharing.mayShare(siteNode.peerId.toString(), docId)).toBe(true);
+    expect(cloud.sharing.mayShare("12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1", docId)).toBe(false);
+    expect(cloud.sharing.mayShare("12D3KooWRegionBRegionBRegionBRegionBRegionB1", docId)).toBe(true);
+    expect(cloud.sharing.mayShare("12D3KooWStrangerStrangerStrangerStrangerStran", docId)).toBe(false);
   } finally {
     await site.stop();
     await siteNode.stop();

@@ -69,7 +69,7 @@ test("each side writes only its own documents: the receiver drops the other side
     cloud.registerSite("site-2", node2.peerId.toString(), "automerge:4x4x4x4x4x4x4x4x4x4x4x4x4x4x4");
     const journal = await site.findOrCreate<DayJournal>("journals", DAY, () => ({
       schemaVersion: 1,
-      siteId: "site-1",
+      siteId: siteId("site-1"),
       day: DAY,
       sessions: {},
       technicianActions: [],
@@ -142,7 +142,7 @@ test("each side writes only its own documents: the receiver drops the other side
     );
 
     // (b) Site 1 writes into its config document, which only the cloud writes.
-    const configUrl = cloud.publishConfig(
+    const configUrl = cloud.configs.publish(
       "site-1",
       (d) => void (d.offlinePolicy.unknownContractMaxSessionsPerDay = 3),
     );

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "./errors.js";
+import type { ErrorCode } from "@chargemesh/shared-model";
 
 /** The one place where error codes become HTTP statuses and CLI exit codes. */
 export const httpStatusOf: Record<ErrorCode, number> = {
@@ -15,6 +15,9 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   timeout: 504,
   unavailable: 503,
   payment_unknown_outcome: 502,
+  too_large: 413,
+  rate_limited: 429,
+  missing_keys: 500,
   internal: 500,
 };
 
@@ -32,5 +35,17 @@ export const exitCodeOf: Record<ErrorCode, number> = {
   timeout: 7,
   unavailable: 7,
   payment_unknown_outcome: 8,
+  too_large: 3,
+  rate_limited: 7,
+  missing_keys: 9,
   internal: 70,
 };
+
+/** The error code for a status an HTTP framework produced itself (bad framing, oversized body, no route). */
+export function codeOfFrameworkStatus(status: number): ErrorCode {
+  if (status === 413) return "too_large";
+  if (status === 404) return "not_found";
+  if (status === 429) return "rate_limited";
+  if (status >= 400 && status < 500) return "invalid_input";
+  return "internal";
+}

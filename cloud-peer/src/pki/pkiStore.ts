@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { P256 } from "@chargemesh/certificate-issuer";
 
@@ -15,6 +15,8 @@ export interface PkiState {
   version: 1;
   cas: Record<string, StoredCa>;
   revocationSeed: string;
+  /** The Ed25519 key that certifies sites' meter keys (base64 seed); absent in PKIs made before it existed. */
+  meterOperatorSeed?: string;
   revoked: string[];
   nextSerial: number;
 }
@@ -31,6 +33,7 @@ export function loadPki(dir: string): PkiState | null {
 export function savePki(dir: string, state: PkiState): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${FILE}.tmp`), JSON.stringify(state, null, 2), { mode: 0o600 });
+  chmodSync(join(dir, `${FILE}.tmp`), 0o600);
   renameSync(join(dir, `${FILE}.tmp`), join(dir, FILE));
 }
 

@@ -1,5 +1,4 @@
 import { mkdirSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import * as A from "@automerge/automerge";
 import { join } from "node:path";
 import { Repo } from "@automerge/automerge-repo";
@@ -16,10 +15,10 @@ import {
 } from "@chargemesh/automerge-network-libp2p";
 import type { ConnectionLimits } from "@chargemesh/automerge-network-libp2p";
 import type { Clock } from "@chargemesh/shared-model";
-import type { ConfigDocument, SiteRoot } from "@chargemesh/shared-model";
+import type { SiteRoot } from "@chargemesh/shared-model";
 import { LiveTelemetryGateway } from "../gateway/liveTelemetryGateway.js";
 import { dropEphemeralRelays } from "../gateway/noEphemeralRelay.js";
-import { ownerView, writeAs } from "@chargemesh/shared-model";
+import { ownerView } from "@chargemesh/shared-model";
 import type {
   DocumentOwner,
   ForeignChange,
@@ -29,11 +28,14 @@ import { cloudWriteGuard } from "./cloudWriteGuard.js";
 import type { WriteGuard } from "@chargemesh/shared-model";
 import type { Registry } from "prom-client";
 import { SiteDocumentIndex } from "./siteDocumentIndex.js";
-import { SiteConfigUrls } from "./siteConfigUrls.js";
-import { closedDays, dayDocuments } from "@chargemesh/shared-model";
 import { indexedDocuments } from "@chargemesh/shared-model";
-
-const TERMINAL = new Set(["completed", "rejected", "failed"]);
+import type { Ed25519, TrustAnchors } from "@chargemesh/shared-model";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
+import { SiteConfigs } from "../config/siteConfigs.js";
+import { ClosedDayAcknowledger } from "../archival/closedDayAcknowledger.js";
+import { SharePolicy } from "./sharePolicy.js";
+import { readSiteLedger } from "../ledgerView/siteLedgerView.js";
+import type { SiteLedger } from "../ledgerView/siteLedgerView.js";
 
 export interface SiteSyncState {
   readonly siteId: string;
@@ -56,22 +58,30 @@ export interface CloudPeerOptions {
   readonly acknowledgeEveryMs?: number;
   /** libp2p connection limits over `CLOUD_CONNECTION_LIMITS` (10,000 connections, 1,000 new per second per host). */
   readonly connectionLimits?: ConnectionLimits;
+  /** The operator's trust anchors the site ledger view verifies against; absent: each site's own keys (self-asserted). */
+  readonly anchors?: TrustAnchors | null;
+  /** Ed25519 for record verification (default node:crypto). */
+  readonly ed?: Pick<Ed25519, "verify">;
 }
 
 /**
- * A cloud peer: holds every document of the sites registered with it (automerge-repo on SQLite,
- * synced over libp2p), admits only registered peers, and reports each site's sync state. It never
- * writes a site's documents; what it derives from them (billing) lives in its own documents.
+ * A cloud peer's wiring: holds every document of the sites registered with it (automerge-repo on
+ * SQLite, synced over libp2p), admits only registered peers, and reports each site's sync state. Its
+ * rooms do the rest: `configs` (the config documents it writes), `archival` (acknowledged closed
+ * days), `sharing` (who receives and writes what), `ledger()` (a verified view of a site's ledger),
+ * `live` (the telemetry gateway). It never writes a site's documents.
  */
 export class CloudPeer {
   private readonly sites = new Map<
     string,
     { peerId: string; rootUrl: AutomergeUrl; lastContactMs: number | null }
   >();
-  private readonly configs = new Map<string, DocHandle<ConfigDocument>>();
-  /** The site each config document is addressed to, by document ID. */
-  private readonly configSites = new Map<string, string>();
-  private configUrls!: SiteConfigUrls;
+  /** The config documents this peer writes, one per site. */
+  readonly configs: SiteConfigs;
+  /** Acknowledges the sites' closed days so they may archive them. */
+  readonly archival: ClosedDayAcknowledger;
+  /** Who receives and who may write each document. */
+  readonly sharing: SharePolicy;
   private ackTimer: ReturnType<typeof setInterval> | null = null;
   /** Live telemetry the registered sites broadcast on their root documents. */
   readonly live: LiveTelemetryGateway;
@@ -89,10 +99,16 @@ export class CloudPeer {
     readonly writeGuard: WriteGuard,
     /** Prometheus metrics of the write guard. */
     readonly guardMetrics: Registry,
+    dataDir: string,
+    private readonly anchors: TrustAnchors | null,
+    private readonly ed: Pick<Ed25519, "verify">,
   ) {
     this.index = new SiteDocumentIndex(repo);
     this.writer = { side: "cloud", peerId: node.peerId.toString() };
     writeGuard.directory.register(this.writer);
+    this.configs = new SiteConfigs(repo, this.writer, clock, join(dataDir, "site-configs.json"));
+    this.sharing = new SharePolicy(registry, this.index, this.configs);
+    this.archival = new ClosedDayAcknowledger(repo, this.configs, clock, (s) => this.sites.get(s)?.rootUrl ?? null, (id) => this.currentDoc(id));
     this.live = new LiveTelemetryGateway({ clock });
     this.live.listen(repo.networkSubsystem);
     dropEphemeralRelays(repo.networkSubsystem);
@@ -111,7 +127,7 @@ export class CloudPeer {
     let peer: CloudPeer | null = null;
     const { guard, registry: guardMetrics, inboundFilter } = cloudWriteGuard({
       clock: opts.clock,
-      ownerOf: (id) => peer?.documentOwner(id) ?? null,
+      ownerOf: (id) => peer?.sharing.documentOwner(id) ?? null,
       current: (id) => peer?.currentDoc(id) ?? null,
       peer: (p) => registry.lookup(p),
     });
@@ -125,15 +141,14 @@ export class CloudPeer {
       storage,
       network: [network],
       peerId: node.peerId.toString() as PeerId,
-      sharePolicy: async (p, doc) => peer?.mayShare(p, doc) ?? false,
+      sharePolicy: async (p, doc) => peer?.sharing.mayShare(p, doc) ?? false,
     });
-    peer = new CloudPeer(registry, node, repo, storage, opts.clock, guard, guardMetrics);
-    peer.configUrls = new SiteConfigUrls(join(opts.dataDir, "site-configs.json"));
-    for (const [siteId, url] of peer.configUrls.entries()) await peer.adoptSiteConfig(siteId, url).catch(() => undefined);
+    peer = new CloudPeer(registry, node, repo, storage, opts.clock, guard, guardMetrics, opts.dataDir, opts.anchors ?? null, opts.ed ?? nodeEd25519);
+    await peer.configs.restore();
     const every = opts.acknowledgeEveryMs ?? 30_000;
     if (every > 0) {
       const p = peer;
-      p.ackTimer = setInterval(() => void Promise.all([...p.sites.keys()].map((s) => p.acknowledge(s).catch(() => 0))), every);
+      p.ackTimer = setInterval(() => void Promise.all([...p.sites.keys()].map((s) => p.archival.acknowledge(s).catch(() => 0))), every);
       p.ackTimer.unref();
     }
     repo.networkSubsystem.on("peer", ({ peerId }) => peer.touch(peerId));
@@ -141,139 +156,11 @@ export class CloudPeer {
     return peer;
   }
 
-  /**
-   * The share policy: other cloud peers hold everything; a site receives only the documents its own
-   * root indexes and has not archived, and the config document addressed to it; unknown peers nothing.
-   */
-  mayShare(peerId: string, documentId?: string): boolean {
-    const who = this.registry.lookup(peerId);
-    if (!who) return false;
-    if (who.role === "cloud") return true;
-    if (documentId === undefined) return false;
-    return this.ownerOf(documentId) === who.name && !this.index.isArchived(documentId);
-  }
-
-  /**
-   * The URL of the config document addressed to `siteId`, created (version 0) on first use and
-   * remembered in the data directory, so a restarted peer keeps writing the document the site holds.
-   */
-  siteConfigUrl(siteId: string): string {
-    let handle = this.configs.get(siteId);
-    if (!handle) {
-      handle = this.repo.create<ConfigDocument>();
-      writeAs(handle, this.writer, randomBytes);
-      const initial: ConfigDocument = {
-        schemaVersion: 1,
-        version: 0,
-        issuedAtMs: this.clock.now(),
-        tariffs: [],
-        trustAnchors: [],
-        revocationList: null,
-        accountStanding: {},
-        offlinePolicy: { unknownContractMaxEnergyWh: 30_000, unknownContractMaxSessionsPerDay: 2 },
-        siteLimits: {},
-        acknowledged: {},
-      };
-      handle.change((d) => void Object.assign(d, initial));
-      this.keepConfig(siteId, handle);
-      this.configUrls.save(siteId, handle.url);
-    }
-    return handle.url;
-  }
-
-  /**
-   * Acknowledges the site's closed days (archiveRules.closedDays, `keepDays` before today on this
-   * peer's clock) that this peer holds, durably, at their present heads: writes the heads into the
-   * site's config document, where the site reads them and archives. Drops the acknowledgements of
-   * documents the site has archived. Returns how many documents it newly acknowledged; 0 while the
-   * site's root is not here yet.
-   */
-  async acknowledge(siteId: string, keepDays = 1): Promise<number> {
-    const site = this.sites.get(siteId);
-    const root = site ? (this.repo.handles[site.rootUrl.replace("automerge:", "") as never] as DocHandle<SiteRoot> | undefined) : undefined;
-    if (!root?.isReady()) return 0;
-    const describe = (id: string, kind: "journal" | "segment") => {
-      const doc = this.currentDoc(id);
-      if (!doc) return { heads: [], settled: false };
-      const sessions = kind === "journal" ? Object.values((doc as { sessions?: Record<string, { state: string }> }).sessions ?? {}) : [];
-      return { heads: [...A.getHeads(doc)].sort(), settled: sessions.every((x) => TERMINAL.has(x.state)) };
-    };
-    const rootDoc = root.doc();
-    const today = new Date(this.clock.now()).toISOString().slice(0, 10);
-    const config = this.configOf(siteId);
-    const acked = config.doc().acknowledged ?? {};
-    const fresh = closedDays(dayDocuments(rootDoc, describe), today, keepDays).filter((d) => d.heads.length > 0 && acked[d.documentId]?.join() !== d.heads.join());
-    const archived = Object.values(rootDoc.archived ?? {}).map((u) => u.replace("automerge:", ""));
-    if (fresh.length === 0 && !archived.some((id) => id in acked)) return 0;
-    await this.repo.flush(fresh.map((d) => d.documentId as never));
-    config.change((d) => {
-      d.acknowledged ??= {};
-      for (const f of fresh) d.acknowledged[f.documentId] = [...f.heads];
-      for (const id of archived) delete d.acknowledged[id];
-    });
-    await this.repo.flush([config.documentId]);
-    return fresh.length;
-  }
-
-  /**
-   * Takes on the config document another region created for `siteId` (the registry hands its URL to
-   * every region), so this peer shares it with the site, checks its writers as the cloud's, and writes
-   * the same document. Rejects when the document cannot be found here or from peers.
-   */
-  async adoptSiteConfig(siteId: string, url: string): Promise<void> {
-    const handle = await this.repo.find<ConfigDocument>(url as AutomergeUrl);
-    writeAs(handle, this.writer, randomBytes);
-    this.keepConfig(siteId, handle);
-    if (!this.configUrls.entries().some(([s, u]) => s === siteId && u === url)) this.configUrls.save(siteId, url);
-  }
-
-  private keepConfig(siteId: string, handle: DocHandle<ConfigDocument>): void {
-    this.configs.set(siteId, handle);
-    this.configSites.set(handle.documentId, siteId);
-  }
-
-  /** The site's config document handle (created on first use). */
-  private configOf(siteId: string): DocHandle<ConfigDocument> {
-    this.siteConfigUrl(siteId);
-    return this.configs.get(siteId)!;
-  }
-
-  /**
-   * Writes the config document addressed to a site (trust anchors, revocation list, account standing,
-   * offline policy, limits) and bumps its version; creates it on first use. Returns its URL, which the
-   * site learns at provisioning. Only the cloud writes it; only that site (and other clouds) receive it.
-   */
-  publishConfig(siteId: string, update: (doc: ConfigDocument) => void): string {
-    const handle = this.configOf(siteId);
-    handle.change((d) => {
-      update(d);
-      d.version += 1;
-      d.issuedAtMs = this.clock.now();
-    });
-    return handle.url;
-  }
-
-  /** The site whose root document indexes `documentId` (or whose config it is), if any. */
-  ownerOf(documentId: string): string | null {
-    const id = documentId.replace("automerge:", "");
-    const configOf = this.configSites.get(id);
-    if (configOf !== undefined) return configOf;
-    return this.index.ownerOf(id);
-  }
-
   /** This peer's present copy of a document, when it holds one. */
   currentDoc(documentId: string): A.Doc<unknown> | null {
     const h = this.repo.handles[documentId.replace("automerge:", "") as never] as
       DocHandle<unknown> | undefined;
     return h?.isReady() ? (h.doc() as A.Doc<unknown>) : null;
-  }
-
-  /** Who may write `documentId`: a registered site for its own documents, the cloud for the configs it wrote; null when unknown. */
-  documentOwner(documentId: string): DocumentOwner | null {
-    const id = documentId.replace("automerge:", "");
-    if (this.configSites.has(id)) return { side: "cloud" };
-    const siteId = this.index.ownerOf(id);
-    return siteId === null ? null : { side: "site", siteId };
   }
 
   /** Registers a site: its libp2p peer ID and its root document URL (both from the registry). */
@@ -324,6 +211,22 @@ export class CloudPeer {
     });
     const rootView = view(root as DocHandle<unknown>);
     return { root: rootView.doc as SiteRoot, documents: [rootView, ...documents.map(view)] };
+  }
+
+  /**
+   * The site's ledger as this peer holds it, verified against the operator's trust anchors (owner
+   * views only: what another writer put into the site's documents is left out). Null when the site is
+   * unknown or its root is not here yet.
+   */
+  async ledger(siteId: string): Promise<SiteLedger | null> {
+    const site = this.sites.get(siteId);
+    if (!site) return null;
+    const owner: DocumentOwner = { side: "site", siteId };
+    return readSiteLedger(this.repo, site.rootUrl, {
+      anchors: this.anchors,
+      ed: this.ed,
+      view: (_url, doc) => ownerView(doc, owner, this.writeGuard.directory).doc,
+    });
   }
 
   /** Each registered site's connection, last contact and how many of its documents are not here yet. */

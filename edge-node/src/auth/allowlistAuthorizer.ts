@@ -1,7 +1,8 @@
 import { X509Certificate } from "node:crypto";
 import { contractId as toContractId } from "@chargemesh/shared-model";
 import type { ContractId } from "@chargemesh/shared-model";
-import type { AuthorizationDecision, AuthorizationRequest, Authorizer, RiskCaps } from "./authorizer.js";
+import type { AuthorizationRequest, Authorizer } from "./authorizer.js";
+import type { AuthorizationDecision, RiskCaps } from "@chargemesh/shared-model";
 
 export type AccountStanding = "good" | "blocked";
 

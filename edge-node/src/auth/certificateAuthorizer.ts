@@ -3,8 +3,10 @@ import type { ContractId } from "@chargemesh/shared-model";
 import { contractId as toContractId } from "@chargemesh/shared-model";
 import { certificateFingerprint, verifyRevocationList } from "@chargemesh/shared-model";
 import type { RevocationList } from "@chargemesh/shared-model";
-import { nodeEd25519 } from "../crypto/nodeEd25519.js";
-import type { AuthorizationDecision, AuthorizationReason, AuthorizationRequest, Authorizer, RiskCaps } from "./authorizer.js";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
+import type { AuthorizationRequest, Authorizer } from "./authorizer.js";
+import type { SiteConfig } from "../config/siteConfig.js";
+import type { AuthorizationDecision, AuthorizationReason, RiskCaps } from "@chargemesh/shared-model";
 
 /** What the site holds from its config documents for authorization. */
 export interface TrustStore {
@@ -29,6 +31,18 @@ export interface OfflinePolicy {
   readonly unknownContractMaxSessionsPerDay: number;
   /** Caps when the cloud region is declared failed (fail open with elevated caps). */
   readonly regionFailedCaps: RiskCaps;
+}
+
+/** The offline policy of a site's config file (revocation lists older than two days are stale). */
+export function offlinePolicyOf(config: Pick<SiteConfig, "offlinePolicy">): OfflinePolicy {
+  const p = config.offlinePolicy;
+  return {
+    offlineAfterMs: p.offlineAfterMs,
+    revocationMaxAgeMs: 2 * 86_400_000,
+    unknownContractCaps: { maxEnergyWh: p.unknownContractMaxEnergyWh },
+    unknownContractMaxSessionsPerDay: p.unknownContractMaxSessionsPerDay,
+    regionFailedCaps: { maxEnergyWh: p.regionFailedMaxEnergyWh },
+  };
 }
 
 type Refusal = Exclude<AuthorizationReason, "Accepted">;
@@ -90,19 +104,21 @@ export class CertificateAuthorizer implements Authorizer {
     if (revocation.list && [...chainDer].some((d) => revocation.list!.revoked.has(certificateFingerprint(d)))) {
       return refuse("CertificateRevoked", contract, "a certificate of the chain is on the revocation list");
     }
-    if (!req.challengeSignature) return refuse("SignatureError", contract, "the car did not sign the challenge");
-    if (!verifySignature("sha256", req.challenge, leaf.publicKey, req.challengeSignature)) {
+    // Through OCPP the charger's SECC checked the car's signature (the CSMS sees only the chain).
+    const proofOfPossession = req.plug.proofOfPossession ?? "site";
+    if (proofOfPossession === "site" && !req.challengeSignature) return refuse("SignatureError", contract, "the car did not sign the challenge");
+    if (proofOfPossession === "site" && !verifySignature("sha256", req.challenge, leaf.publicKey, req.challengeSignature!)) {
       return refuse("SignatureError", contract, "the challenge signature does not verify with the contract key (wrong key or replayed)");
     }
     const standing = this.trust.standing(contract);
     if (standing === "blocked") return refuse("AccountBlocked", contract, "account blocked");
     const offline = req.nowMs - this.trust.lastCloudContactMs() > this.policy.offlineAfterMs || revocation.stale;
     const mode = offline ? "offline" : "online";
-    if (standing === "good") return { accepted: true, reason: "Accepted", contractId: contract, caps: {}, mode };
+    if (standing === "good") return { accepted: true, reason: "Accepted", contractId: contract, caps: {}, mode, proofOfPossession };
     if (!offline) return refuse("ContractCancelled", contract, "contract unknown to the operator");
     if (this.trust.sessionsToday(contract) >= this.policy.unknownContractMaxSessionsPerDay) return refuse("RiskCapExceeded", contract, "offline: sessions per day for an unknown contract used up");
     const caps = this.trust.regionFailed() ? this.policy.regionFailedCaps : this.policy.unknownContractCaps;
-    return { accepted: true, reason: "Accepted", contractId: contract, caps, mode };
+    return { accepted: true, reason: "Accepted", contractId: contract, caps, mode, proofOfPossession };
   }
 
   private revocation(nowMs: number): { list: RevocationList | null; stale: boolean } {

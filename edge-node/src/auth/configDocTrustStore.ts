@@ -1,16 +1,16 @@
-import type { DocHandle } from "@automerge/automerge-repo";
 import type { ConfigDocument } from "@chargemesh/shared-model";
 import type { ContractId } from "@chargemesh/shared-model";
 import type { TrustStore } from "./certificateAuthorizer.js";
 
 /**
  * A TrustStore backed by the site's config document, as the cloud last wrote it and sync delivered it
- * (the site keeps working from the last version it holds). The revocation key comes from the site's
- * provisioning, never from the document itself; the time of last cloud contact from the sync layer.
+ * (the site keeps working from the last valid version it holds). The revocation key comes from the
+ * site's provisioning, never from the document itself; the time of last cloud contact from the sync
+ * layer. Without a document there are no anchors: every contract is refused (fail closed).
  */
 export class ConfigDocTrustStore implements TrustStore {
   constructor(
-    private readonly config: DocHandle<ConfigDocument>,
+    private readonly config: { current(): ConfigDocument | null },
     private readonly revocationKey: Uint8Array,
     private readonly lastContact: () => number,
     readonly sessionsToday: (contract: ContractId) => number,
@@ -18,7 +18,7 @@ export class ConfigDocTrustStore implements TrustStore {
   ) {}
 
   private doc(): ConfigDocument | null {
-    return this.config.isReady() ? this.config.doc() : null;
+    return this.config.current();
   }
 
   trustAnchors(): readonly Uint8Array[] {

@@ -1,47 +1,69 @@
 /**
- * The edge-node daemon: one site controller from a config file, on real time. Meters bound as
- * `sdm630` are read over Modbus RTU on their serial port; stalls without a real power-stage driver
- * use the simulated stage and vehicle link (the only EVSE drivers that exist so far).
+ * The edge-node daemon: one site controller from a config file, on real time. Its keys come from the
+ * operator's PKI (`keys.siteKeysFile`, written by `chargemesh-pki site-keys`): it refuses to start
+ * without them. It authorizes contracts by their certificate chains against the trust anchors,
+ * revocation list and account standing of the config document the cloud addresses to it. Meters
+ * bound as `sdm630` are read over Modbus RTU on their serial port; power stages and vehicle links are
+ * still simulated (`"kind": "simulated"` in the config, and said in the log at start).
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { SeededRandom, cryptoRandom, systemClock } from "@chargemesh/shared-model";
+import { ChargemeshError, cryptoRandom, systemClock } from "@chargemesh/shared-model";
+import { exitCodeOf } from "@chargemesh/error-mapping";
 import { SimStall } from "@chargemesh/hal";
 import { SimSecureElement } from "@chargemesh/hal";
 import { Sdm630Meter } from "@chargemesh/hal";
 import { loadSiteConfig } from "../config/siteConfig.js";
-import { AllowlistAuthorizer } from "../auth/allowlistAuthorizer.js";
+import { CertificateAuthorizer, offlinePolicyOf } from "../auth/certificateAuthorizer.js";
+import { ConfigDocTrustStore } from "../auth/configDocTrustStore.js";
+import { SiteConfigDocument } from "../config/siteConfigDocument.js";
+import { SITE_KEYS_COMMAND, loadSiteKeys } from "../config/siteKeys.js";
+import type { SiteController } from "../siteController.js";
 import { PowerManager } from "../power/powerManager.js";
 import { realScheduler } from "../power/scheduler.js";
 import { runSiteRealTime } from "../runtime/siteRuntime.js";
 import { localOperatorCertifier } from "../audit/meterProvisioning.js";
-import { nodeEd25519 } from "../crypto/nodeEd25519.js";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { createSyncNode, exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { loadOrCreatePrivateKey } from "../sync/peerIdentity.js";
 
-const HELP = `edge-node --config site.json [--operator-seed HEX]
+const HELP = `edge-node --config site.json
 
-Runs a site controller on real time with its local API (config: api.host/api.port). With a "sync"
-section it dials its cloud peers (home region first, failing over to the next) and logs the peer ID
-and root document URL the registry needs. Exit codes:
-0 stopped cleanly (SIGINT/SIGTERM), 2 usage or config error, 70 internal error.`;
+Runs a site controller on real time with its local API (config: api.host/api.port). Its keys file
+(config keys.siteKeysFile) comes from the operator's PKI:
+  npm run chargemesh-pki -- site-keys --dir <pki dir> --site <site ID> --out <file>
+With a "sync" section it dials its cloud peers (home region first, failing over to the next), logs
+the peer ID and root document URL the registry needs, and authorizes from the config document the
+cloud addresses to it (sync.configUrl). Exit codes:
+0 stopped cleanly (SIGINT/SIGTERM), 2 usage or config error, 9 keys missing, 70 internal error.`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { config: { type: "string" }, "operator-seed": { type: "string" }, help: { type: "boolean", short: "h" } } });
+  let values;
+  try {
+    ({ values } = parseArgs({ strict: true, options: { config: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
   if (values.help || !values.config) {
     console.log(HELP);
     return values.help ? 0 : 2;
   }
   let config;
+  let keys;
   try {
     config = loadSiteConfig(values.config);
+    if (!config.keys) throw new ChargemeshError("missing_keys", `${values.config} has no "keys" section: add {"keys": {"siteKeysFile": "<file>"}} and create the file with\n  ${SITE_KEYS_COMMAND(config.siteId, "<file>")}`);
+    keys = loadSiteKeys(config.keys.siteKeysFile, config.siteId);
   } catch (e) {
     console.error((e as Error).message);
-    return 2;
+    return e instanceof ChargemeshError ? exitCodeOf[e.code] : 2;
   }
   const log = pino({ name: "edge-node", base: { site: config.siteId } });
   exitOnUnexpectedErrors(log);
+  for (const s of config.stalls)
+    log.warn({ stall: s.id, stage: s.stage.kind, vehicleLink: s.vehicleLink.kind, meter: s.meter.kind }, "stall runs a simulated power stage and vehicle link (no EVSE driver configured)");
   const clock = systemClock;
   const stalls = config.stalls.map((s) => new SimStall({ meterId: s.meterId, maxW: s.maxW, minW: s.minW, reactionDelayMs: 500 }, clock));
   const hardware = config.stalls.map((s, i) => ({
@@ -50,8 +72,15 @@ async function main(): Promise<number> {
     stage: stalls[i]!.stage,
     link: stalls[i]!.link,
   }));
-  const operatorSeed = values["operator-seed"] ? Uint8Array.from(Buffer.from(values["operator-seed"], "hex")) : new SeededRandom(1).bytes(32);
   let power!: PowerManager;
+  let controllerRef: SiteController | null = null;
+  const configDocument = new SiteConfigDocument((issues) => log.error({ issues }, "config document refused: invalid; working from the last valid version"));
+  const trust = new ConfigDocTrustStore(
+    configDocument,
+    keys.revocationPublicKey,
+    () => controllerRef?.lastCloudContactMs() ?? 0,
+    (c) => controllerRef?.orchestrator.sessionsToday(c) ?? 0,
+  );
   const sync = config.sync;
   const node = sync ? await createSyncNode({ privateKey: await loadOrCreatePrivateKey(sync.identityFile ?? join(config.dataDir, "peer-key")) }) : null;
   const site = await runSiteRealTime({
@@ -59,8 +88,9 @@ async function main(): Promise<number> {
     clock,
     random: cryptoRandom,
     hardware,
-    authorizer: new AllowlistAuthorizer(() => undefined, { maxEnergyWh: config.offlinePolicy.unknownContractMaxEnergyWh }),
-    secureElement: new SimSecureElement(join(config.dataDir, "secure-element.json")),
+    authorizer: new CertificateAuthorizer(trust, offlinePolicyOf(config)),
+    configDocument,
+    secureElement: new SimSecureElement(config.keys.secureElementFile ?? join(config.dataDir, "secure-element.json")),
     power: (hw) =>
       (power = new PowerManager({
         clock,
@@ -69,7 +99,7 @@ async function main(): Promise<number> {
         stalls: hw.map((h) => ({ stallId: h.config.id, nodeId: "site", stage: h.stage, safeLimitW: h.config.safeLimitW, acceptanceW: () => h.link.acceptance()?.maxPowerW ?? null })),
         log,
       })),
-    certifyMeter: localOperatorCertifier("local-operator", operatorSeed, nodeEd25519, clock),
+    certifyMeter: localOperatorCertifier(keys.meterOperatorKeyId, keys.meterOperatorSeed, nodeEd25519, clock),
     log,
     api: config.api,
     currentPlan: () => power.currentPlan(),
@@ -78,6 +108,7 @@ async function main(): Promise<number> {
     },
     ...(sync && node ? { sync: { node, dial: sync.cloudPeers, liveIntervalMs: sync.liveIntervalMs } } : {}),
   });
+  controllerRef = site.controller;
   void power.start();
   // The config document arrives once the cloud admits the site; the site serves meanwhile.
   if (sync?.configUrl) void site.controller.attachConfig(sync.configUrl);

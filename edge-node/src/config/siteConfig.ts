@@ -13,6 +13,9 @@ const meterBinding = z.discriminatedUnion("kind", [
   }),
 ]);
 
+/** A power stage or vehicle link with no real driver yet is named so: `{"kind": "simulated"}` (logged at start). */
+const simulatedBinding = z.object({ kind: z.literal("simulated") });
+
 const stallSchema = z.object({
   id: z.string(),
   meterId: z.string(),
@@ -21,6 +24,15 @@ const stallSchema = z.object({
   /** The limit the stall falls back to on its own when it loses contact with the controller. */
   safeLimitW: z.number().int().nonnegative().default(0),
   meter: meterBinding.default({ kind: "sim" }),
+  stage: simulatedBinding.default({ kind: "simulated" }),
+  vehicleLink: simulatedBinding.default({ kind: "simulated" }),
+});
+
+const keysSchema = z.object({
+  /** The site's keys from the operator's PKI (`chargemesh-pki site-keys`), a 0600 file; the daemon refuses to start without it. */
+  siteKeysFile: z.string().min(1),
+  /** The software secure element's key file (0600) holding meter signing and session-token keys; default `<dataDir>/secure-element.json`. */
+  secureElementFile: z.string().min(1).optional(),
 });
 
 const offlinePolicySchema = z.object({
@@ -55,6 +67,8 @@ const fileSchema = z.object({
   offlinePolicy: offlinePolicySchema.default({}),
   /** Sync with cloud peers; absent, the site runs on its own. */
   sync: syncSchema.optional(),
+  /** Where the daemon's keys are (required by the daemon; simulations provision their own). */
+  keys: keysSchema.optional(),
 });
 
 export interface StallConfig {
@@ -64,6 +78,8 @@ export interface StallConfig {
   readonly minW: number;
   readonly safeLimitW: number;
   readonly meter: z.infer<typeof meterBinding>;
+  readonly stage: z.infer<typeof simulatedBinding>;
+  readonly vehicleLink: z.infer<typeof simulatedBinding>;
 }
 
 export interface SiteConfig {
@@ -77,6 +93,7 @@ export interface SiteConfig {
   readonly technicians: readonly { readonly id: TechnicianId; readonly tokenSha256: string }[];
   readonly offlinePolicy: z.infer<typeof offlinePolicySchema>;
   readonly sync?: z.infer<typeof syncSchema>;
+  readonly keys?: z.infer<typeof keysSchema>;
 }
 
 /** Validates a parsed config object; throws ChargemeshError("invalid_input") naming every bad field. */

@@ -1,12 +1,14 @@
 import { EventEmitter } from "node:events";
 import type { Clock, ContractId, RandomSource, SessionId, SiteId, StallId, TechnicianId } from "@chargemesh/shared-model";
 import { RecordStatus, newSessionId } from "@chargemesh/shared-model";
-import type { Meter, PlugEvent, PowerStage, VehicleLink } from "@chargemesh/hal";
-import type { Authorizer, RiskCaps } from "../auth/authorizer.js";
+import type { Meter, MeterReading, PlugEvent, PowerStage, VehicleLink } from "@chargemesh/hal";
+import type { Authorizer } from "../auth/authorizer.js";
+import type { RiskCaps } from "@chargemesh/shared-model";
 import type { StallConfig } from "../config/siteConfig.js";
 import type { LedgerWriter } from "../ledger/ledgerWriter.js";
-import type { SessionEntry, SessionJournal, StopReason } from "./sessionJournal.js";
-import { terminalStates } from "./sessionJournal.js";
+import type { SessionJournal } from "./sessionJournal.js";
+import type { JournalEntry, StopReason } from "@chargemesh/shared-model";
+import { TERMINAL_SITE_STATES } from "@chargemesh/shared-model";
 
 export interface StallHardware {
   readonly config: StallConfig;
@@ -45,7 +47,7 @@ export interface TelemetryFrame {
 
 export interface OrchestratorEvents {
   telemetry: [TelemetryFrame];
-  session: [SessionEntry];
+  session: [JournalEntry];
   stall: [StallView];
 }
 
@@ -86,6 +88,11 @@ interface StallRuntime {
 
 const DAY_MS = 86_400_000;
 
+/** A certified meter's signed payload goes into a record only when it signed exactly that register. */
+function meterPayloadFor(reading: MeterReading, registerWh: number): Uint8Array | null {
+  return reading.signedPayload !== undefined && reading.registerWh === registerWh ? reading.signedPayload : null;
+}
+
 /**
  * Runs every stall's session lifecycle: plugged -> authorizing -> charging -> stopping -> completed
  * (or rejected/failed). Transitions are idempotent and driven by `tick()`, which the daemon calls on
@@ -124,8 +131,8 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
    * with a begin and no end ends at the meter's present reading, flagged `recovered`; one that never
    * began is marked failed.
    */
-  async recover(): Promise<SessionEntry[]> {
-    const closed: SessionEntry[] = [];
+  async recover(): Promise<JournalEntry[]> {
+    const closed: JournalEntry[] = [];
     for (const entry of this.deps.journal.unfinished()) {
       const rt = this.stalls.get(entry.stallId);
       if (!rt) continue;
@@ -265,7 +272,7 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
       if (i >= 8) throw new Error("session IDs keep colliding: the random source repeats");
       sessionId = newSessionId(this.deps.siteId, now + i + 1, (n) => random.bytes(n));
     }
-    const base: SessionEntry = {
+    const base: JournalEntry = {
       sessionId,
       stallId: rt.hw.config.id,
       meterId: rt.hw.config.meterId,
@@ -314,6 +321,7 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
       kind: "begin",
       registerWh,
       status: RecordStatus.ok,
+      meterPayload: meterPayloadFor(read.reading, registerWh),
     });
     await journal.update(sessionId, {
       state: "charging",
@@ -373,6 +381,7 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
         kind: "checkpoint",
         registerWh: rt.lastRegisterWh,
         status: RecordStatus.ok,
+        meterPayload: meterPayloadFor(r.reading, rt.lastRegisterWh),
       });
       active.lastCheckpointMs = now;
     }
@@ -412,9 +421,11 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
     const active = rt.active!;
     let registerWh = this.deps.ledger.lastRegisterWh(rt.hw.config.meterId);
     let finalStatus = status;
+    let meterPayload: Uint8Array | null = null;
     if ((status & RecordStatus.meterFault) === 0) {
       const r = await rt.hw.meter.read();
       if (r.ok) registerWh = Math.max(registerWh, r.reading.registerWh);
+      if (r.ok) meterPayload = meterPayloadFor(r.reading, registerWh);
       else finalStatus |= RecordStatus.meterFault | RecordStatus.estimated;
     }
     const end = await this.deps.ledger.append({
@@ -424,6 +435,7 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
       kind: "end",
       registerWh,
       status: finalStatus,
+      meterPayload,
     });
     await this.deps.journal.update(active.sessionId, {
       state: "completed",
@@ -455,4 +467,4 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
   }
 }
 
-export { terminalStates };
+export { TERMINAL_SITE_STATES };

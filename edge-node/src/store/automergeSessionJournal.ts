@@ -1,16 +1,17 @@
 import type { DocHandle } from "@automerge/automerge-repo";
 import type { ContractId, SessionId, StallId } from "@chargemesh/shared-model";
-import type { SessionEntry, SessionJournal, TechnicianAction } from "../session/sessionJournal.js";
-import { terminalStates } from "../session/sessionJournal.js";
+import type { SessionJournal } from "../session/sessionJournal.js";
+import type { JournalEntry, TechnicianAction } from "@chargemesh/shared-model";
+import { TERMINAL_SITE_STATES } from "@chargemesh/shared-model";
 import type { SiteRepo } from "./siteRepo.js";
 import { utcDay } from "./utcDay.js";
 
 /** A day journal: the lifecycle facts of the sessions that started that UTC day, and technician actions. */
-export interface DayJournalDoc {
+export interface DayJournal {
   schemaVersion: number;
   siteId: string;
   day: string;
-  sessions: Record<string, SessionEntry>;
+  sessions: Record<string, JournalEntry>;
   technicianActions: TechnicianAction[];
 }
 
@@ -24,7 +25,7 @@ function plain<T>(v: T): T {
  * started; every write is flushed before it resolves; terminal states are never left.
  */
 export class AutomergeSessionJournal implements SessionJournal {
-  private readonly entries = new Map<SessionId, SessionEntry>();
+  private readonly entries = new Map<SessionId, JournalEntry>();
   private readonly actions: TechnicianAction[] = [];
 
   private constructor(
@@ -36,11 +37,11 @@ export class AutomergeSessionJournal implements SessionJournal {
   static async open(site: SiteRepo, siteId: string, opts: { withArchive?: boolean } = {}): Promise<AutomergeSessionJournal> {
     const j = new AutomergeSessionJournal(site, siteId);
     const days = Object.keys(site.root.doc().journals).sort();
-    const docs: DayJournalDoc[] = [];
+    const docs: DayJournal[] = [];
     if (opts.withArchive) {
-      for (const [key, url] of Object.entries(site.root.doc().archived ?? {})) if (key.startsWith("journals/")) docs.push(site.archivedDocument<DayJournalDoc>(url));
+      for (const [key, url] of Object.entries(site.root.doc().archived ?? {})) if (key.startsWith("journals/")) docs.push(site.archivedDocument<DayJournal>(url));
     }
-    for (const day of days) docs.push((await site.repo.find<DayJournalDoc>(site.root.doc().journals[day] as never)).doc());
+    for (const day of days) docs.push((await site.repo.find<DayJournal>(site.root.doc().journals[day] as never)).doc());
     for (const doc of docs) {
       for (const [id, e] of Object.entries(doc.sessions)) j.entries.set(id as SessionId, plain(e));
       j.actions.push(...doc.technicianActions.map((a) => plain(a)));
@@ -49,12 +50,12 @@ export class AutomergeSessionJournal implements SessionJournal {
     return j;
   }
 
-  private journalOf(dayMs: number): Promise<DocHandle<DayJournalDoc>> {
+  private journalOf(dayMs: number): Promise<DocHandle<DayJournal>> {
     const day = utcDay(dayMs);
-    return this.site.findOrCreate<DayJournalDoc>("journals", day, () => ({ schemaVersion: 1, siteId: this.siteId, day, sessions: {}, technicianActions: [] }));
+    return this.site.findOrCreate<DayJournal>("journals", day, () => ({ schemaVersion: 1, siteId: this.siteId, day, sessions: {}, technicianActions: [] }));
   }
 
-  async open(entry: SessionEntry): Promise<void> {
+  async open(entry: JournalEntry): Promise<void> {
     if (this.entries.has(entry.sessionId)) return;
     const handle = await this.journalOf(entry.startedAtMs);
     const value = plain(entry);
@@ -65,11 +66,11 @@ export class AutomergeSessionJournal implements SessionJournal {
     this.entries.set(entry.sessionId, value);
   }
 
-  async update(sessionId: SessionId, patch: Partial<SessionEntry>): Promise<void> {
+  async update(sessionId: SessionId, patch: Partial<JournalEntry>): Promise<void> {
     const current = this.entries.get(sessionId);
     if (!current) throw new Error(`no session ${sessionId} in the journal`);
-    if (terminalStates.has(current.state)) return;
-    const next = plain({ ...current, ...patch }) as SessionEntry;
+    if (TERMINAL_SITE_STATES.has(current.state)) return;
+    const next = plain({ ...current, ...patch }) as JournalEntry;
     const handle = await this.journalOf(current.startedAtMs);
     handle.change((d) => {
       const target = d.sessions[sessionId]!;
@@ -84,23 +85,23 @@ export class AutomergeSessionJournal implements SessionJournal {
 
   /** Drops an archived day's sessions from memory (they stay in the archive); open sessions are never dropped. */
   forgetDay(day: string): void {
-    for (const [id, e] of this.entries) if (utcDay(e.startedAtMs) === day && terminalStates.has(e.state)) this.entries.delete(id);
+    for (const [id, e] of this.entries) if (utcDay(e.startedAtMs) === day && TERMINAL_SITE_STATES.has(e.state)) this.entries.delete(id);
   }
 
-  get(sessionId: SessionId): SessionEntry | null {
+  get(sessionId: SessionId): JournalEntry | null {
     return this.entries.get(sessionId) ?? null;
   }
 
-  recent(limit: number): SessionEntry[] {
+  recent(limit: number): JournalEntry[] {
     return [...this.entries.values()].sort((a, b) => b.startedAtMs - a.startedAtMs || (a.sessionId < b.sessionId ? 1 : -1)).slice(0, limit);
   }
 
-  all(): SessionEntry[] {
+  all(): JournalEntry[] {
     return [...this.entries.values()];
   }
 
-  unfinished(): SessionEntry[] {
-    return [...this.entries.values()].filter((e) => !terminalStates.has(e.state));
+  unfinished(): JournalEntry[] {
+    return [...this.entries.values()].filter((e) => !TERMINAL_SITE_STATES.has(e.state));
   }
 
   countByContract(contractId: ContractId, fromMs: number, toMs: number): number {

@@ -1,5 +1,3 @@
-import * as A from "@automerge/automerge";
-import type { DocHandle } from "@automerge/automerge-repo";
 import type { Clock, MeterId } from "@chargemesh/shared-model";
 import { archivable, dayDocuments } from "@chargemesh/shared-model";
 import type { ConfigDocument } from "@chargemesh/shared-model";
@@ -8,13 +6,13 @@ import type { AutomergeLedgerStore } from "./automergeLedgerStore.js";
 import type { AutomergeSessionJournal } from "./automergeSessionJournal.js";
 import { utcDay } from "./utcDay.js";
 
-const TERMINAL = new Set(["completed", "rejected", "failed"]);
-
 export interface SiteArchiverOptions {
   readonly site: SiteRepo;
   readonly ledger: AutomergeLedgerStore;
   readonly journal: AutomergeSessionJournal;
   readonly clock: Clock;
+  /** The config document the cloud writes this site's acknowledgements into. */
+  readonly config: { current(): ConfigDocument | null };
   /** Days before today that stay live whatever the acknowledgements (default 1: today and yesterday). */
   readonly keepDays?: number;
 }
@@ -26,30 +24,16 @@ export interface SiteArchiverOptions {
  * action stays live. Without a config document it archives nothing.
  */
 export class SiteArchiver {
-  private config: DocHandle<ConfigDocument> | null = null;
-
   constructor(private readonly opts: SiteArchiverOptions) {}
-
-  /** The config document the cloud writes this site's acknowledgements into. */
-  attachConfig(handle: DocHandle<ConfigDocument>): void {
-    this.config = handle;
-  }
 
   /** Archives what is archivable now; returns the archived keys. Fails only when the store does. */
   async run(): Promise<string[]> {
-    const acked = this.config?.isReady() ? (this.config.doc().acknowledged ?? {}) : {};
+    const acked = this.opts.config.current()?.acknowledged ?? {};
     if (Object.keys(acked).length === 0) return [];
     const { site, ledger, journal, clock } = this.opts;
     const pinned = new Set([...journal.outOfService().values()].map((a) => utcDay(a.at)));
-    const describe = (id: string, kind: "journal" | "segment") => {
-      const doc = site.currentDoc(id);
-      if (!doc) return { heads: [], settled: false };
-      const sessions = (doc as { sessions?: Record<string, { state: string }> }).sessions ?? {};
-      const settled = kind === "segment" || Object.values(sessions).every((s) => TERMINAL.has(s.state));
-      return { heads: [...A.getHeads(doc)].sort(), settled };
-    };
     const due = archivable(
-      dayDocuments(site.root.doc(), describe),
+      dayDocuments(site.root.doc(), (id) => site.currentDoc(id)),
       acked,
       utcDay(clock.now()),
       this.opts.keepDays ?? 1,

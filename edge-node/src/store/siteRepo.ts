@@ -17,7 +17,7 @@ import { indexedDocuments } from "@chargemesh/shared-model";
 import type { Writer } from "@chargemesh/shared-model";
 
 /** The site root document: the index of the site's other documents (peers cannot discover them otherwise). */
-export interface SiteRootDoc {
+export interface SiteRoot {
   schemaVersion: number;
   siteId: string;
   /** Day journal URL by UTC day `YYYY-MM-DD`. */
@@ -41,7 +41,7 @@ export interface SiteRootDoc {
 export class SiteRepo {
   private constructor(
     readonly repo: Repo,
-    readonly root: DocHandle<SiteRootDoc>,
+    readonly root: DocHandle<SiteRoot>,
     private readonly storage: SqliteStorageAdapter,
     readonly writer: Writer,
     private readonly dataDir: string,
@@ -122,14 +122,14 @@ export class SiteRepo {
     const repo = new Repo({ storage, network, ...(peerId ? { peerId } : {}), sharePolicy: async () => true });
     const rootFile = join(dataDir, "root-url");
     const writer: Writer = { side: "site", siteId };
-    let root: DocHandle<SiteRootDoc>;
+    let root: DocHandle<SiteRoot>;
     if (existsSync(rootFile)) {
-      root = await repo.find<SiteRootDoc>(readFileSync(rootFile, "utf8").trim() as AutomergeUrl);
+      root = await repo.find<SiteRoot>(readFileSync(rootFile, "utf8").trim() as AutomergeUrl);
       if (root.doc().siteId !== siteId)
         throw new Error(`store in ${dataDir} belongs to site ${root.doc().siteId}, not ${siteId}`);
       writeAs(root, writer, randomBytes);
     } else {
-      root = createAs<SiteRootDoc>(repo, writer, {
+      root = createAs<SiteRoot>(repo, writer, {
         schemaVersion: 1,
         siteId,
         journals: {},

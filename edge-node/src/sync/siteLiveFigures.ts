@@ -1,7 +1,7 @@
 import type { SessionId } from "@chargemesh/shared-model";
 import type { LiveStallFigures } from "@chargemesh/shared-model";
 import type { StallHardware, StallView } from "../session/sessionOrchestrator.js";
-import type { SessionEntry } from "../session/sessionJournal.js";
+import type { JournalEntry } from "@chargemesh/shared-model";
 
 /**
  * Each stall's live figures as the site sees them now: phase, session and measured power from the
@@ -12,7 +12,7 @@ import type { SessionEntry } from "../session/sessionJournal.js";
  */
 export function siteLiveFigures(
   views: readonly StallView[],
-  session: (id: SessionId) => SessionEntry | null,
+  session: (id: SessionId) => JournalEntry | null,
   hardware: readonly StallHardware[],
 ): LiveStallFigures[] {
   const stages = new Map(hardware.map((h) => [h.config.id as string, h.stage]));

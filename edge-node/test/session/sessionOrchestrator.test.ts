@@ -13,7 +13,7 @@ import type { PowerCoordinator, StallHardware } from "../../src/session/sessionO
 import { FakeStall } from "./fakeStall.js";
 import { localOperatorCertifier } from "../../src/audit/meterProvisioning.js";
 import { buildAuditBundle } from "../../src/audit/exportBundle.js";
-import { nodeEd25519 } from "../../src/crypto/nodeEd25519.js";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { verifyAuditBundle } from "@chargemesh/shared-model";
 import { TestSecureElement } from "./testSecureElement.js";
 

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { KeyAlgorithm, KeyHandle, SecureElement } from "../secureElement.js";
 
 interface Slot {
@@ -53,7 +53,8 @@ export class SimSecureElement implements SecureElement {
       epoch: s.handle.epoch,
       pkcs8: s.key.export({ format: "der", type: "pkcs8" }).toString("base64"),
     }));
-    writeFileSync(`${this.persistPath}.tmp`, JSON.stringify(data));
+    writeFileSync(`${this.persistPath}.tmp`, JSON.stringify(data), { mode: 0o600 });
+    chmodSync(`${this.persistPath}.tmp`, 0o600);
     renameSync(`${this.persistPath}.tmp`, this.persistPath);
   }
 }

@@ -5,6 +5,9 @@
  * these rules: the cloud to decide what to acknowledge, the site to decide what to archive.
  */
 
+import * as A from "@automerge/automerge";
+import { isTerminalSiteState } from "./sessionStates.js";
+
 /** One of the site's indexed day documents. */
 export interface DayDocument {
   /** Its key in the site root: `journals/<day>` or `segments/<meterId>/<day>`. */
@@ -19,14 +22,21 @@ export interface DayDocument {
   readonly settled: boolean;
 }
 
-/** The site root's index as day documents (heads and settledness supplied by the caller). */
+/**
+ * The site root's index as day documents, described from the caller's present copies (`currentDoc`
+ * returns null for a document not held: no heads, not settled). A journal is settled when every
+ * session in it is terminal; a segment always is.
+ */
 export function dayDocuments(
   root: { journals: Record<string, string>; segments: Record<string, string> },
-  describe: (
-    documentId: string,
-    kind: "journal" | "segment",
-  ) => { heads: readonly string[]; settled: boolean },
+  currentDoc: (documentId: string) => A.Doc<unknown> | null,
 ): DayDocument[] {
+  const describe = (id: string, kind: "journal" | "segment") => {
+    const doc = currentDoc(id);
+    if (!doc) return { heads: [], settled: false };
+    const sessions = Object.values((doc as { sessions?: Record<string, { state: string }> }).sessions ?? {});
+    return { heads: [...A.getHeads(doc)].sort(), settled: kind === "segment" || sessions.every((x) => isTerminalSiteState(x.state)) };
+  };
   const bare = (u: string) => u.replace("automerge:", "");
   const journals = Object.entries(root.journals).map(([day, url]) => ({
     key: `journals/${day}`,

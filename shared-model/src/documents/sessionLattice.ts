@@ -3,13 +3,14 @@
  * and what the cloud says (its billing day): each side only moves its own facts forward, and the
  * join is commutative, associative and idempotent, so any delivery order gives the same state.
  */
-export type SiteState = "authorizing" | "charging" | "stopping" | "completed" | "rejected" | "failed";
-export type CloudState = "acknowledged" | "rated" | "invoiced" | "payment_pending" | "payment_retrying" | "paid" | "declined" | "written_off";
+import { TERMINAL_SITE_STATES as TERMINAL_SITE } from "./sessionStates.js";
+import type { CloudState, SiteState } from "./sessionStates.js";
+export { isTerminalSiteState } from "./sessionStates.js";
+export type { CloudState, SiteState } from "./sessionStates.js";
 export type SessionState = SiteState | CloudState;
 
 /** Rank of each site state: a later state wins; terminal states are final. */
 const SITE_RANK: Record<SiteState, number> = { authorizing: 1, charging: 2, stopping: 3, completed: 4, rejected: 4, failed: 4 };
-const TERMINAL_SITE: ReadonlySet<SiteState> = new Set(["completed", "rejected", "failed"]);
 /** Rank of each cloud fact: billing moves forward; paid and written_off are final. */
 const CLOUD_RANK: Record<CloudState, number> = { acknowledged: 1, rated: 2, invoiced: 3, payment_pending: 4, payment_retrying: 5, declined: 6, paid: 7, written_off: 7 };
 
@@ -47,6 +48,3 @@ export function sessionStateOf(f: SessionFacts): SessionState | null {
   return f.site ?? f.cloud;
 }
 
-export function isTerminalSiteState(s: SiteState): boolean {
-  return TERMINAL_SITE.has(s);
-}

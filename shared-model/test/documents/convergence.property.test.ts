@@ -1,7 +1,7 @@
 import { expect, test } from "vitest";
 import fc from "fast-check";
 import * as A from "@automerge/automerge";
-import { meterId, sessionId, stallId } from "../../src/ids.js";
+import { meterId, sessionId, siteId, stallId } from "../../src/ids.js";
 import { encodeRecordBody, encodeSignedRecord, decodeSignedRecord } from "../../src/ledger/signedRecord.js";
 import { appendRecord, readLedgerSegment } from "../../src/documents/ledgerSegmentRules.js";
 import { mergedBillingFact, writeBillingFact } from "../../src/documents/billingDayRules.js";
@@ -42,7 +42,7 @@ function apply(peer: Peer, op: Op): void {
     const id = sid(op.session);
     peer.journal = A.change(peer.journal, (d) => {
       if (!d.sessions[id]) {
-        d.sessions[id] = { sessionId: id, stallId: "s1", meterId: "m1", startedAtMs: op.session, state: "charging", contractId: null, authorization: null, begin: null, end: null, endedAtMs: null, stopReason: null, stoppedBy: null };
+        d.sessions[id] = { sessionId: id, stallId: stallId("s1"), meterId: meterId("m1"), startedAtMs: op.session, state: "charging", contractId: null, authorization: null, begin: null, end: null, endedAtMs: null, stopReason: null, stoppedBy: null };
       }
     });
   } else if (op.kind === "record" && peer.side === "site") {
@@ -53,9 +53,9 @@ function apply(peer: Peer, op: Op): void {
       peer.journal = A.change(peer.journal, (d) => {
         const s = d.sessions[id];
         if (!s) return;
-        if (op.rkind === "begin" && !s.begin) s.begin = { meterId: "m1", seq: op.seq, registerWh: op.registerWh };
+        if (op.rkind === "begin" && !s.begin) s.begin = { meterId: meterId("m1"), seq: op.seq, registerWh: op.registerWh };
         if (op.rkind === "end" && !s.end) {
-          s.end = { meterId: "m1", seq: op.seq, registerWh: op.registerWh };
+          s.end = { meterId: meterId("m1"), seq: op.seq, registerWh: op.registerWh };
           s.state = "completed";
         }
       });
@@ -95,9 +95,9 @@ test(`2-5 peers with random histories and random delivery converge to identical 
       fc.property(scenario, ({ peers, sites, ops, rndSeed }) => {
         let s = rndSeed || 1;
         const rnd = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-        const journal0 = A.from<DayJournal>({ schemaVersion: 1, siteId: "site-x", day: "2026-01-01", sessions: {}, technicianActions: [] }, { actor: "00".repeat(16) });
-        const segment0 = A.from<LedgerSegment>({ schemaVersion: 1, meterId: "m1", day: "2026-01-01", records: {} }, { actor: "00".repeat(16) });
-        const billing0 = A.from<BillingDay>({ schemaVersion: 1, siteId: "site-x", day: "2026-01-01", regions: {} }, { actor: "00".repeat(16) });
+        const journal0 = A.from<DayJournal>({ schemaVersion: 1, siteId: siteId("site-x"), day: "2026-01-01", sessions: {}, technicianActions: [] }, { actor: "00".repeat(16) });
+        const segment0 = A.from<LedgerSegment>({ schemaVersion: 1, meterId: meterId("m1"), day: "2026-01-01", records: {} }, { actor: "00".repeat(16) });
+        const billing0 = A.from<BillingDay>({ schemaVersion: 1, siteId: siteId("site-x"), day: "2026-01-01", regions: {} }, { actor: "00".repeat(16) });
         const list: Peer[] = Array.from({ length: peers }, (_, i) => {
           const actor = (i + 1).toString(16).padStart(2, "0").repeat(16);
           return { side: i < sites ? "site" : "cloud", name: `p${i}`, journal: A.clone(journal0, { actor }), segment: A.clone(segment0, { actor }), billing: A.clone(billing0, { actor }) };

@@ -1,3 +1,4 @@
+import { meterId, siteId } from "../../src/ids.js";
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
 import * as A from "@automerge/automerge";
@@ -37,12 +38,19 @@ describe("session state lattice", () => {
 
 describe("migrations", () => {
   test("a v0 day journal (sessions as a list) becomes v1 and validates", () => {
-    const v0 = { siteId: "s", day: "2026-01-01", sessions: [{ sessionId: "s:1", stallId: "a", meterId: "m", startedAtMs: 1, state: "completed", contractId: null, authorization: null, begin: null, end: null, endedAtMs: 2, stopReason: "full", stoppedBy: null }] };
+    const v0 = { siteId: siteId("s"), day: "2026-01-01", sessions: [{ sessionId: "s:000001", stallId: "a", meterId: "m", startedAtMs: 1, state: "completed", contractId: null, authorization: null, begin: null, end: null, endedAtMs: 2, stopReason: "full", stoppedBy: null }] };
     const r = migrateDocument("dayJournal", v0);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.schemaVersion).toBe(1);
     expect(dayJournalSchema.safeParse(r.value).success).toBe(true);
+  });
+
+  test("IDs are typed at the document boundary: a journal naming a malformed session ID or stall ID is refused", () => {
+    const journal = (sessionId: string, stallId: string) => ({ schemaVersion: 1, siteId: "s", day: "2026-01-01", technicianActions: [], sessions: { [sessionId]: { sessionId, stallId, meterId: "m", startedAtMs: 1, state: "completed", contractId: null, authorization: null, begin: null, end: null, endedAtMs: 2, stopReason: "full", stoppedBy: null } } });
+    expect(dayJournalSchema.safeParse(journal("s:000001", "a")).success).toBe(true);
+    expect(dayJournalSchema.safeParse(journal("x", "a")).success).toBe(false);
+    expect(dayJournalSchema.safeParse(journal("s:000001", "../etc")).success).toBe(false);
   });
 
   test("a version newer than this node knows is refused", () => {
@@ -54,7 +62,7 @@ describe("migrations", () => {
 
 describe("ledger segment: grow-only, equivocation kept", () => {
   test("a key is never overwritten; identical bytes are a no-op", () => {
-    let doc = A.from<LedgerSegment>({ schemaVersion: 1, meterId: "m", day: "d", records: {} });
+    let doc = A.from<LedgerSegment>({ schemaVersion: 1, meterId: meterId("m"), day: "d", records: {} });
     const results: string[] = [];
     doc = A.change(doc, (d) => {
       results.push(String(appendRecord(d, "m/0", new Uint8Array([1])).ok));
@@ -67,7 +75,7 @@ describe("ledger segment: grow-only, equivocation kept", () => {
   });
 
   test("two writers' different records under one key surface on every peer as equivocation", () => {
-    const base = A.from<LedgerSegment>({ schemaVersion: 1, meterId: "m", day: "d", records: {} });
+    const base = A.from<LedgerSegment>({ schemaVersion: 1, meterId: meterId("m"), day: "d", records: {} });
     let p1 = A.clone(base, { actor: "aa".repeat(16) });
     let p2 = A.clone(base, { actor: "bb".repeat(16) });
     p1 = A.change(p1, (d) => void appendRecord(d, "m/5", new Uint8Array([5, 1])));
@@ -83,7 +91,7 @@ describe("ledger segment: grow-only, equivocation kept", () => {
 
 describe("billing day: several regions write at once", () => {
   test("the merged fact is the lattice join, whatever the merge order", () => {
-    const base = A.from<BillingDay>({ schemaVersion: 1, siteId: "s", day: "d", regions: {} });
+    const base = A.from<BillingDay>({ schemaVersion: 1, siteId: siteId("s"), day: "d", regions: {} });
     let eu = A.clone(base, { actor: "01".repeat(16) });
     let us = A.clone(base, { actor: "02".repeat(16) });
     eu = A.change(eu, (d) => void writeBillingFact(d, "eu", "s:1", { state: "invoiced", invoiceRef: "INV-EU-1", amountMinor: 1234, atMs: 1 }));

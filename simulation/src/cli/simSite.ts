@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { encodeAuditBundle, verifyAuditBundle } from "@chargemesh/shared-model";
+import { chainHeads, encodeAuditBundle, formatTrustAnchors, verifyAuditBundle } from "@chargemesh/shared-model";
 import { SimulatedSite } from "../simulatedSite.js";
 import { buildAuditBundle } from "@chargemesh/edge-node";
-import { nodeEd25519 } from "@chargemesh/edge-node";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
 
 const HELP = `npm run sim:site -- [--stalls 20] [--vehicles 200] [--offline] [--block-every N] [--seed 1] [--data DIR] [--out bundle.cbor] [--json] [--speed N] [--ack-log]
 
@@ -89,9 +89,12 @@ async function main(): Promise<number> {
   await site.stop();
   const out = values.out ?? join(dataDir, "ledger-bundle.cbor");
   writeFileSync(out, encodeAuditBundle(bundle));
+  // What the simulated operator publishes apart from the bundle: its keys, its meters, the heads it holds.
+  const anchors = `${out}.anchors.json`;
+  writeFileSync(anchors, formatTrustAnchors({ operatorKeys: new Map(Object.entries(root.operatorKeys)), meters: new Set(Object.keys(root.meterCertificates)), maxRecordGapMs: null, heads: chainHeads(bundle.records) }));
   const report = verifyAuditBundle(bundle, nodeEd25519);
   const ok = report.ok && summary.sessions.open === 0 && report.deliveredWh === summary.energyWh;
-  const result = { ...summary, bundle: out, records: bundle.records.length, verified: report.ok, deliveredWh: report.deliveredWh, sessionsWh: report.sessionsWh, findings: report.findings, wallMs: Math.round(performance.now() - started), dataDir };
+  const result = { ...summary, bundle: out, anchors, records: bundle.records.length, verified: report.ok, deliveredWh: report.deliveredWh, sessionsWh: report.sessionsWh, findings: report.findings, wallMs: Math.round(performance.now() - started), dataDir };
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
     console.log(`site sim-site, ${stalls} stalls, ${vehicles} cars${values.offline ? ", offline (no cloud)" : ""}, seed ${seed}`);
@@ -100,7 +103,7 @@ async function main(): Promise<number> {
     console.log(`  energy in sessions ${summary.energyWh} Wh; meters delivered ${report.deliveredWh} Wh`);
     console.log(`  ledger bundle ${out}: ${bundle.records.length} records, ${report.ok ? "verified" : `NOT verified (${report.findings.length} findings)`}`);
     console.log(`  ${(summary.simulatedMs / 3_600_000).toFixed(1)} simulated hours in ${(result.wallMs / 1000).toFixed(1)} s`);
-    console.log(`  verify it yourself: npm run chargemesh-audit -- verify ${out}`);
+    console.log(`  verify it yourself: npm run chargemesh-audit -- verify ${out} --trust ${anchors}`);
   }
   return ok ? 0 : 1;
 }

@@ -1,9 +1,8 @@
 import * as A from "@automerge/automerge";
 import type { AutomergeUrl, Repo } from "@automerge/automerge-repo";
-import { deriveSessionFacts } from "@chargemesh/shared-model";
-import { readLedgerSegment } from "@chargemesh/shared-model";
-import type { DayJournal, LedgerSegment, SiteRoot } from "@chargemesh/shared-model";
-import { decodeSignedRecord } from "@chargemesh/shared-model";
+import type { DerivedSession, SiteRoot } from "@chargemesh/shared-model";
+import { readSiteLedger } from "@chargemesh/cloud-peer";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import type { HeadsByUrl, SiteFacts } from "./ipcProtocol.js";
 
 const FIND_TIMEOUT_MS = 3_000;
@@ -44,31 +43,15 @@ export async function headsOf(repo: Repo, urls: readonly string[]): Promise<Head
 }
 
 /**
- * Derives the site's facts from this repo's copies: each day journal's sessions (state, energy from the
- * signed begin/end records, equivocation) and each segment's record keys. Null when the root or any
- * document it indexes is not held here.
+ * The site's facts from this repo's copies, through the cloud's verified ledger view (the same
+ * function billing reads): each day journal's sessions (state, energy proven by the signed records,
+ * equivocation) and each segment's record keys. Null when the root or any document it indexes is not
+ * held here.
  */
 export async function siteFactsOf(repo: Repo, rootUrl: string): Promise<SiteFacts | null> {
-  const root = await held<SiteRoot>(repo, rootUrl);
-  if (!root) return null;
-  const ledgerKeys: Record<string, string[]> = {};
-  const entries = [];
-  for (const key of Object.keys(root.segments).sort()) {
-    const seg = await held<LedgerSegment>(repo, root.segments[key]!);
-    if (!seg) return null;
-    const read = readLedgerSegment(seg);
-    entries.push(read);
-    ledgerKeys[key] = read.map((e) => e.key);
-  }
-  const decode = (b: Uint8Array) => {
-    const r = decodeSignedRecord(b);
-    return r.ok ? r.value.body : null;
-  };
-  const sessionsByDay: SiteFacts["sessionsByDay"] = {};
-  for (const day of Object.keys(root.journals).sort()) {
-    const journal = await held<DayJournal>(repo, root.journals[day]!);
-    if (!journal) return null;
-    sessionsByDay[day] = deriveSessionFacts(journal, entries, decode);
-  }
-  return { sessionsByDay, ledgerKeys };
+  const ledger = await readSiteLedger(repo, rootUrl, { anchors: null, ed: nodeEd25519 });
+  if (!ledger || ledger.unusable.length > 0) return null;
+  const sessionsByDay: Record<string, DerivedSession[]> = {};
+  for (const s of ledger.sessions) (sessionsByDay[s.day] ??= []).push({ sessionId: s.sessionId, state: s.state, energyWh: s.energyWh, equivocation: s.equivocation });
+  return { sessionsByDay, ledgerKeys: Object.fromEntries(Object.entries(ledger.ledgerKeys).map(([k, v]) => [k, [...v]])) };
 }
