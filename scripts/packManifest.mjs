@@ -13,18 +13,18 @@ function restore() {
   if (existsSync(SOURCE)) renameSync(SOURCE, "package.json");
 }
 
-/** "./src/a/b.ts" -> "./dist/a/b.js" (and the declaration beside it). */
+/** "./src/a/b.ts" -> "./dist/a/b.js"; other targets unchanged. (No declarations are shipped: the packed
+ * packages are for running; TypeScript users of chargemesh work in the monorepo against the sources.) */
 function built(target) {
   if (typeof target !== "string" || !/^\.\/src\/.*\.ts$/.test(target)) return target;
-  const js = target.replace(/^\.\/src\//, "./dist/").replace(/\.ts$/, ".js");
-  return { types: js.replace(/\.js$/, ".d.ts"), default: js };
+  return target.replace(/^\.\/src\//, "./dist/").replace(/\.ts$/, ".js");
 }
 
 if (step === "prepack") {
   restore();
   const manifest = JSON.parse(readFileSync("package.json", "utf8"));
   for (const [sub, target] of Object.entries(manifest.exports ?? {})) {
-    if (!existsSync(built(target).default ?? target))
+    if (!existsSync(built(target)))
       throw new Error(`packManifest: ${sub} -> ${target} has no build output; run the build first`);
   }
   copyFileSync("package.json", SOURCE);
