@@ -26,20 +26,28 @@ function limitsOf(root: LimitNode): { site: number; node: Map<string, number> } 
  *  in cabinet); when that is under the minimum, the latest cars are left out. No redistribution. */
 export const equalSplit: BaselinePlanner = (limits, stalls) => {
   const { site, node } = limitsOf(limits);
-  const order = stalls.map((s, i) => ({ s, i })).filter((x) => x.s.charging).sort((a, b) => a.s.sinceMs - b.s.sinceMs || a.i - b.i);
+  const order = stalls
+    .map((s, i) => ({ s, i }))
+    .filter((x) => x.s.charging)
+    .sort((a, b) => a.s.sinceMs - b.s.sinceMs || a.i - b.i);
   const admitted: number[] = [];
   const perNode = new Map<string, number>();
   for (const { s, i } of order) {
     const nSite = admitted.length + 1;
     const nNode = (perNode.get(s.nodeId) ?? 0) + 1;
-    if (Math.floor(site / nSite) < s.minW || Math.floor((node.get(s.nodeId) ?? site) / nNode) < s.minW) continue;
+    if (Math.floor(site / nSite) < s.minW || Math.floor((node.get(s.nodeId) ?? site) / nNode) < s.minW)
+      continue;
     admitted.push(i);
     perNode.set(s.nodeId, nNode);
   }
   const out = stalls.map(() => 0);
   for (const i of admitted) {
     const s = stalls[i]!;
-    out[i] = Math.min(s.maxW, Math.floor(site / admitted.length), Math.floor((node.get(s.nodeId) ?? site) / perNode.get(s.nodeId)!));
+    out[i] = Math.min(
+      s.maxW,
+      Math.floor(site / admitted.length),
+      Math.floor((node.get(s.nodeId) ?? site) / perNode.get(s.nodeId)!),
+    );
   }
   return out;
 };
@@ -56,7 +64,8 @@ export const fixedSlice: BaselinePlanner = (limits, stalls) => {
   const out = stalls.map(() => 0);
   const cap = stalls.map((s) => {
     if (!s.charging) return 0;
-    if (s.measuredW !== undefined && s.measuredW + SLICE_W <= s.grantedW) return Math.max(s.minW, Math.min(s.maxW, Math.ceil((s.measuredW + SLICE_W) / SLICE_W) * SLICE_W));
+    if (s.measuredW !== undefined && s.measuredW + SLICE_W <= s.grantedW)
+      return Math.max(s.minW, Math.min(s.maxW, Math.ceil((s.measuredW + SLICE_W) / SLICE_W) * SLICE_W));
     return s.maxW;
   });
   const fits = (i: number, w: number) => siteRoom >= w && (nodeRoom.get(stalls[i]!.nodeId) ?? Infinity) >= w;
@@ -73,7 +82,7 @@ export const fixedSlice: BaselinePlanner = (limits, stalls) => {
       active.push(i);
     }
   });
-  for (let progress = true; progress; ) {
+  for (let progress = true; progress;) {
     progress = false;
     for (const i of active) {
       const w = Math.min(SLICE_W, cap[i]! - out[i]!);

@@ -35,7 +35,12 @@ export interface Scenario {
   readonly stalls: readonly StallSpec[];
   readonly limits: LimitNode;
   /** Demand-response cut: announced at `announceS`, binding from `fromS` to `untilS`. */
-  readonly demandResponse: { readonly announceS: number; readonly fromS: number; readonly untilS: number; readonly limits: LimitNode };
+  readonly demandResponse: {
+    readonly announceS: number;
+    readonly fromS: number;
+    readonly untilS: number;
+    readonly limits: LimitNode;
+  };
   readonly cars: readonly CarSpec[];
   /** A stall whose stage stops answering (keeps its old limit) for a while. */
   readonly outage: { readonly stall: number; readonly fromS: number; readonly untilS: number };
@@ -47,7 +52,11 @@ const SITE_LIMIT_W = 400_000;
 const CABINET_LIMIT_W = 120_000;
 
 function tree(site: number, cabinet: number): LimitNode {
-  return { id: "site", limitW: site, children: Array.from({ length: CABINETS }, (_, c) => ({ id: `cab${c}`, limitW: cabinet })) };
+  return {
+    id: "site",
+    limitW: site,
+    children: Array.from({ length: CABINETS }, (_, c) => ({ id: `cab${c}`, limitW: cabinet })),
+  };
 }
 
 /** Builds the day from a seed; the same seed gives the same day. */
@@ -75,7 +84,11 @@ export function buildScenario(seed: number): Scenario {
   for (let s = 0; s < day; s++) {
     const h = s / 3_600;
     // arrivals per hour: a night floor, a morning peak at 8:30 and an evening peak at 18:00
-    const perHour = 1.5 + 28 * Math.exp(-((h - 8.5) ** 2) / (2 * 1.0 ** 2)) + 26 * Math.exp(-((h - 18) ** 2) / (2 * 1.5 ** 2)) + (h > 10 && h < 16 ? 8 : 0);
+    const perHour =
+      1.5 +
+      28 * Math.exp(-((h - 8.5) ** 2) / (2 * 1.0 ** 2)) +
+      26 * Math.exp(-((h - 18) ** 2) / (2 * 1.5 ** 2)) +
+      (h > 10 && h < 16 ? 8 : 0);
     if (rnd.next() >= perHour / 3_600) continue;
     const dc = rnd.next() < 0.3;
     const capacityWh = rnd.int(40, 100) * 1_000;
@@ -94,7 +107,12 @@ export function buildScenario(seed: number): Scenario {
   return {
     stalls,
     limits: tree(SITE_LIMIT_W, CABINET_LIMIT_W),
-    demandResponse: { announceS: 18.5 * 3_600, fromS: 18.5 * 3_600 + 60, untilS: 19.5 * 3_600, limits: tree(300_000, 90_000) },
+    demandResponse: {
+      announceS: 18.5 * 3_600,
+      fromS: 18.5 * 3_600 + 60,
+      untilS: 19.5 * 3_600,
+      limits: tree(300_000, 90_000),
+    },
     cars,
     outage: { stall: 7, fromS: 14 * 3_600, untilS: 14 * 3_600 + 1_200 },
     daySeconds: day,
@@ -106,7 +124,8 @@ export function carAcceptanceW(car: CarSpec, socPermille: number): number {
   if (socPermille >= car.targetPermille) return 0;
   const soc = socPermille / 1_000;
   let f: number;
-  if (car.kind === "dc") f = soc < 0.5 ? 1 : soc < 0.8 ? 1 - ((soc - 0.5) / 0.3) * 0.55 : 0.45 - ((soc - 0.8) / 0.2) * 0.35;
+  if (car.kind === "dc")
+    f = soc < 0.5 ? 1 : soc < 0.8 ? 1 - ((soc - 0.5) / 0.3) * 0.55 : 0.45 - ((soc - 0.8) / 0.2) * 0.35;
   else f = soc < 0.9 ? 1 : 1 - ((soc - 0.9) / 0.1) * 0.7;
   return Math.max(0, Math.floor(car.maxW * f));
 }

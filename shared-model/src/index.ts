@@ -33,7 +33,6 @@ export * from "./ledger/findings.js";
 export * from "./ledger/ledgerVerifier.js";
 export * from "./ledger/trustAnchors.js";
 export * from "./ledger/auditBundleFormat.js";
-export * from "./power/limitTree.js";
 export * from "./rating/index.js";
 export * from "./power/maxMinOracle.js";
 export * from "./ledger/chainHeads.js";

@@ -28,7 +28,10 @@ export class SimStall {
   private readonly plugListeners = new Set<(e: PlugEvent) => void>();
   private readonly unplugListeners = new Set<() => void>();
 
-  constructor(spec: SimStallSpec, private readonly clock: Clock) {
+  constructor(
+    spec: SimStallSpec,
+    private readonly clock: Clock,
+  ) {
     this.meter = new SimMeter(spec.meterId, clock, spec.startRegisterWh ?? 0);
     this.stage = new SimPowerStage(spec.maxW, spec.minW, spec.reactionDelayMs, clock);
     this.lastMs = clock.now();
@@ -40,7 +43,14 @@ export class SimStall {
       },
       acceptance(): VehicleAcceptance | null {
         const b = self.car?.battery;
-        return b ? { maxPowerW: b.acceptanceW(), socPermille: b.socPermille(), targetPermille: b.targetPermille, full: b.full() } : null;
+        return b
+          ? {
+              maxPowerW: b.acceptanceW(),
+              socPermille: b.socPermille(),
+              targetPermille: b.targetPermille,
+              full: b.full(),
+            }
+          : null;
       },
       offerPower(limitW) {
         self.offeredW = limitW;
@@ -75,7 +85,10 @@ export class SimStall {
     if (this.car) throw new Error("stall occupied");
     this.advanceTo(this.clock.now());
     this.car = car;
-    const event: PlugEvent = { certificateChain: car.certificateChain, ...(car.claimedVin ? { claimedVin: car.claimedVin } : {}) };
+    const event: PlugEvent = {
+      certificateChain: car.certificateChain,
+      ...(car.claimedVin ? { claimedVin: car.claimedVin } : {}),
+    };
     for (const l of this.plugListeners) l(event);
   }
 
@@ -85,7 +98,7 @@ export class SimStall {
     this.car = null;
     this.drawW = 0;
     this.meter.integrate(0, 0);
-    this.stage.setMeasured(0);
+    this.stage.setLoad(0);
     if (car) for (const l of this.unplugListeners) l();
     return car;
   }
@@ -100,8 +113,8 @@ export class SimStall {
       this.meter.integrate(this.drawW, dt);
     }
     this.stage.advanceTo(nowMs);
-    this.drawW = this.stage.deliverable(this.car ? this.car.battery.acceptanceW() : 0);
+    this.stage.setLoad(this.car ? this.car.battery.acceptanceW() : 0);
+    this.drawW = this.stage.drawW();
     this.meter.integrate(this.drawW, 0);
-    this.stage.setMeasured(this.drawW);
   }
 }
