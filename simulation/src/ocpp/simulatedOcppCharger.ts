@@ -1,0 +1,438 @@
+import { p256 } from "@noble/curves/nist.js";
+import ocppRpc from "ocpp-rpc";
+import type { Clock } from "@chargemesh/shared-model";
+import { signOcmf } from "@chargemesh/shared-model";
+
+type Payload = Record<string, any>;
+
+export interface SimulatedCarSpec {
+  /** The contract chain the car presents, PEM, leaf first (ISO 15118 Plug & Charge). */
+  readonly certificatePem: string;
+  readonly emaid: string;
+  /** The most the car takes, W. */
+  readonly maxW: number;
+}
+
+export interface SimulatedOcppChargerOptions {
+  /** The CSMS base URL, e.g. wss://host:port/ocpp (the station ID is appended). */
+  readonly url: string;
+  readonly stationId: string;
+  /** Basic-auth password (profiles 1, 2). */
+  readonly password?: string;
+  /** TLS: the CA that signed the CSMS certificate; for profile 3 the station's own key and certificate (PEM). */
+  readonly tls?: {
+    readonly ca: string | Buffer;
+    readonly cert?: string | Buffer;
+    readonly key?: string | Buffer;
+  };
+  readonly clock: Clock;
+  /** How long the charger takes to apply a new charging profile (it answers then), ms of `clock`. */
+  readonly reactionDelayMs?: number;
+  /** Meter values while charging, every this many ms of `clock` (default 60 s). */
+  readonly meterIntervalMs?: number;
+  /** The certified meter's P-256 secret key: readings carry signed OCMF values. */
+  readonly ocmfSecretKey?: Uint8Array;
+  /** The charger's hardware limit, W. */
+  readonly hardwareMaxW: number;
+  /** Energy register at start, Wh. */
+  readonly initialRegisterWh?: number;
+}
+
+interface Profile {
+  readonly id: number;
+  readonly purpose: string;
+  readonly limitW: number;
+  readonly transactionId?: string;
+}
+
+interface RunningTx {
+  readonly id: string;
+  seqNo: number;
+  car: SimulatedCarSpec;
+  authorized: boolean;
+  idToken: { idToken: string; type: string } | null;
+  lastMeterMs: number;
+}
+
+interface QueuedEvent {
+  readonly action: string;
+  readonly payload: Payload;
+}
+
+/**
+ * A simulated OCPP 2.0.1 charging station with one EVSE, written with `ocpp-rpc` in strict mode (every
+ * message it sends or receives is validated against the official schemas), over a real WebSocket. It
+ * behaves like a real charger where it matters here: the transaction starts at cable plug-in, Plug &
+ * Charge Authorize with the car's chain, TxProfile/TxDefaultProfile/ChargingStationMaxProfile limits
+ * (the draw never exceeds the composite limit, also while the CSMS is away), offline authorization
+ * from its local list and cache, and a queue of transaction events replayed with `offline: true` after a
+ * cut. Time moves only through `advance`.
+ */
+export class SimulatedOcppCharger {
+  private client: InstanceType<typeof ocppRpc.RPCClient> | null = null;
+  private online = false;
+  private readonly profiles = new Map<string, Profile>();
+  private readonly variables = new Map<string, string>();
+  private localList = new Map<string, string>();
+  private localListVersion = 0;
+  private readonly authCache = new Map<string, string>();
+  private tx: RunningTx | null = null;
+  private txCounter = 0;
+  private energyWms: number;
+  private readonly queue: QueuedEvent[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly delayed: Array<{ atMs: number; resolve: () => void }> = [];
+  private lastAdvanceMs: number;
+  private lastEvent: QueuedEvent | null = null;
+  /** Every answer the CSMS gave to a TransactionEvent (tests check idTokenInfo is always there). */
+  readonly transactionAnswers: Payload[] = [];
+  /** The highest draw seen above the composite limit in force (0 when the charger never exceeded it), W. */
+  maxExcessW = 0;
+  /** Rejections by strict validation on this side (should stay empty). */
+  readonly validationFailures: string[] = [];
+
+  constructor(private readonly opts: SimulatedOcppChargerOptions) {
+    this.energyWms = (opts.initialRegisterWh ?? 0) * 3_600_000;
+    this.lastAdvanceMs = opts.clock.now();
+  }
+
+  get stationId(): string {
+    return this.opts.stationId;
+  }
+
+  registerWh(): number {
+    return Math.floor(this.energyWms / 3_600_000);
+  }
+
+  /** The composite limit now: the lowest of the station maximum and the transaction's (or default) profile, W. */
+  compositeLimitW(): number {
+    let limit = this.opts.hardwareMaxW;
+    const max = [...this.profiles.values()].find((p) => p.purpose === "ChargingStationMaxProfile");
+    if (max) limit = Math.min(limit, max.limitW);
+    const tx = this.tx;
+    const txProfile = tx
+      ? [...this.profiles.values()].find((p) => p.purpose === "TxProfile" && p.transactionId === tx.id)
+      : undefined;
+    const dflt = [...this.profiles.values()].find((p) => p.purpose === "TxDefaultProfile");
+    const own = txProfile ?? dflt;
+    if (own) limit = Math.min(limit, own.limitW);
+    return Math.max(0, Math.floor(limit));
+  }
+
+  /** What the car draws now, W. */
+  drawW(): number {
+    const tx = this.tx;
+    if (!tx || !tx.authorized) return 0;
+    return Math.min(tx.car.maxW, this.compositeLimitW());
+  }
+
+  variable(component: string, name: string): string | undefined {
+    return this.variables.get(`${component}.${name}`);
+  }
+
+  localListStatus(emaid: string): string | undefined {
+    return this.localList.get(emaid);
+  }
+
+  transactionId(): string | null {
+    return this.tx?.id ?? null;
+  }
+
+  queuedEvents(): number {
+    return this.queue.length;
+  }
+
+  isOnline(): boolean {
+    return this.online;
+  }
+
+  /** Connects; with `boot`, sends BootNotification and StatusNotification first (a power-up), else just replays its queue. */
+  async connect(boot = true): Promise<void> {
+    const client = new ocppRpc.RPCClient({
+      endpoint: this.opts.url,
+      identity: this.opts.stationId,
+      protocols: ["ocpp2.0.1"],
+      strictMode: true,
+      reconnect: false,
+      ...(this.opts.password ? { password: this.opts.password } : {}),
+      ...(this.opts.tls
+        ? { wsOpts: { ca: this.opts.tls.ca, cert: this.opts.tls.cert, key: this.opts.tls.key } }
+        : {}),
+    } as never);
+    client.on("strictValidationFailure", (e: { error?: Error }) =>
+      this.validationFailures.push(String(e.error?.message ?? e)),
+    );
+    client.on("close", () => {
+      if (this.client === client) this.online = false;
+    });
+    this.register(client);
+    await client.connect();
+    this.client = client;
+    this.online = true;
+    if (boot) {
+      const r = (await client.call("BootNotification", {
+        reason: "PowerUp",
+        chargingStation: { model: "SimCharger", vendorName: "chargemesh" },
+      })) as Payload;
+      if (r.status !== "Accepted") throw new Error(`boot not accepted: ${r.status}`);
+      await client.call("StatusNotification", {
+        timestamp: this.iso(),
+        connectorStatus: this.tx ? "Occupied" : "Available",
+        evseId: 1,
+        connectorId: 1,
+      });
+    }
+    await this.flush();
+  }
+
+  /** Cuts the link as a network fault would (no close handshake); events queue until `connect`. */
+  async cut(): Promise<void> {
+    const c = this.client;
+    this.client = null;
+    this.online = false;
+    await c?.close({ force: true }).catch(() => undefined);
+  }
+
+  /** Moves the charger's time: energy flows at the composite limit, meter values fall due, delayed answers go out. */
+  async advance(ms: number): Promise<void> {
+    const now = this.opts.clock.now();
+    const dt = Math.max(0, now - this.lastAdvanceMs);
+    void ms;
+    const draw = this.drawW();
+    this.maxExcessW = Math.max(this.maxExcessW, draw - this.compositeLimitW());
+    this.energyWms += draw * dt;
+    this.lastAdvanceMs = now;
+    for (const d of this.delayed.filter((d) => d.atMs <= now)) d.resolve();
+    this.delayedPrune(now);
+    const tx = this.tx;
+    if (tx && tx.authorized && now - tx.lastMeterMs >= (this.opts.meterIntervalMs ?? 60_000)) {
+      tx.lastMeterMs = now;
+      this.event("Updated", "MeterValuePeriodic", {});
+    }
+    await this.flush();
+  }
+
+  /** A car plugs in: the transaction starts (EVConnected), then Plug & Charge Authorize, or the local list when offline. */
+  async plug(car: SimulatedCarSpec): Promise<void> {
+    if (this.tx) throw new Error("EVSE occupied");
+    const id = `${this.opts.stationId}-tx-${++this.txCounter}`;
+    this.tx = { id, seqNo: 0, car, authorized: false, idToken: null, lastMeterMs: this.opts.clock.now() };
+    this.event("Started", "CablePluggedIn", { evse: { id: 1, connectorId: 1 } }, "EVConnected");
+    await this.flush();
+    const idToken = { idToken: car.emaid, type: "eMAID" };
+    let status: string;
+    if (this.online && this.client) {
+      const r = (await this.client.call("Authorize", {
+        idToken,
+        certificate: car.certificatePem,
+      })) as Payload;
+      status = r.idTokenInfo?.status ?? "Unknown";
+      this.authCache.set(car.emaid, status);
+    } else {
+      const offlineOk = this.variable("AuthCtrlr", "LocalAuthorizeOffline") === "true";
+      status = offlineOk
+        ? (this.localList.get(car.emaid) ?? this.authCache.get(car.emaid) ?? "Unknown")
+        : "Unknown";
+    }
+    if (status !== "Accepted" || this.tx?.id !== id) return;
+    this.tx.authorized = true;
+    this.tx.idToken = idToken;
+    this.event("Updated", "Authorized", { idToken }, "Charging");
+    await this.flush();
+  }
+
+  /** The car leaves: the transaction ends with its final meter value. */
+  async unplug(): Promise<void> {
+    this.endTransaction("EVDeparted", "EVDisconnected");
+    await this.flush();
+  }
+
+  /** Sends the last transaction event again, byte for byte the same (what a charger does after a lost answer). */
+  async repeatLastEvent(): Promise<void> {
+    if (!this.lastEvent) return;
+    this.queue.push(this.lastEvent);
+    await this.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.cut();
+  }
+
+  // ---- internals ----
+
+  private iso(): string {
+    return new Date(this.opts.clock.now()).toISOString();
+  }
+
+  private delayedPrune(now: number): void {
+    for (let i = this.delayed.length - 1; i >= 0; i--)
+      if (this.delayed[i]!.atMs <= now) this.delayed.splice(i, 1);
+  }
+
+  private afterReaction(): Promise<void> {
+    const ms = this.opts.reactionDelayMs ?? 0;
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => this.delayed.push({ atMs: this.opts.clock.now() + ms, resolve }));
+  }
+
+  private meterValue(): Payload[] {
+    const wh = this.registerWh();
+    const energy: Payload = {
+      value: wh,
+      measurand: "Energy.Active.Import.Register",
+      unitOfMeasure: { unit: "Wh" },
+    };
+    if (this.opts.ocmfSecretKey) {
+      const ocmf = signOcmf(
+        {
+          FV: "1.0",
+          GI: "chargemesh SimCharger",
+          GS: this.opts.stationId,
+          PG: `T${this.tx?.seqNo ?? 0}`,
+          RD: [{ TM: this.iso(), RV: wh, RU: "Wh", ST: "G" }],
+        },
+        this.opts.ocmfSecretKey,
+      );
+      energy.signedMeterValue = {
+        signedMeterData: Buffer.from(ocmf).toString("base64"),
+        signingMethod: "ECDSA-secp256r1-SHA256",
+        encodingMethod: "OCMF",
+        publicKey: Buffer.from(p256.getPublicKey(this.opts.ocmfSecretKey, false)).toString("base64"),
+      };
+    }
+    return [
+      {
+        timestamp: this.iso(),
+        sampledValue: [
+          energy,
+          { value: this.drawW(), measurand: "Power.Active.Import", unitOfMeasure: { unit: "W" } },
+        ],
+      },
+    ];
+  }
+
+  private event(
+    eventType: "Started" | "Updated" | "Ended",
+    triggerReason: string,
+    extra: Payload,
+    chargingState?: string,
+    stoppedReason?: string,
+  ): void {
+    const tx = this.tx;
+    if (!tx) return;
+    const payload: Payload = {
+      eventType,
+      timestamp: this.iso(),
+      triggerReason,
+      seqNo: tx.seqNo++,
+      transactionInfo: {
+        transactionId: tx.id,
+        ...(chargingState ? { chargingState } : {}),
+        ...(stoppedReason ? { stoppedReason } : {}),
+      },
+      meterValue: this.meterValue(),
+      ...(this.online ? {} : { offline: true }),
+      ...extra,
+    };
+    this.queue.push({ action: "TransactionEvent", payload });
+  }
+
+  private endTransaction(triggerReason: string, stoppedReason: string): void {
+    if (!this.tx) return;
+    this.event("Ended", triggerReason, {}, "Idle", stoppedReason);
+    this.tx = null;
+  }
+
+  /** Sends queued events in order while online; an event stays queued until the CSMS answered it. */
+  private flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      while (this.online && this.client && this.queue.length > 0) {
+        const next = this.queue[0]!;
+        let answer: Payload;
+        try {
+          answer = (await this.client.call(next.action, next.payload)) as Payload;
+        } catch {
+          return; // link gone (or the CSMS errored): keep it queued, a reconnect replays it
+        }
+        this.queue.shift();
+        this.lastEvent = next;
+        if (next.action === "TransactionEvent") this.onTransactionAnswer(next.payload, answer);
+      }
+    });
+    return this.flushing;
+  }
+
+  private onTransactionAnswer(sent: Payload, answer: Payload): void {
+    this.transactionAnswers.push(answer);
+    const status = answer.idTokenInfo?.status as string | undefined;
+    const token =
+      (sent.idToken as { idToken: string } | undefined)?.idToken ?? this.tx?.idToken?.idToken ?? null;
+    if (status && token) this.authCache.set(token, status);
+    const tx = this.tx;
+    if (
+      status &&
+      status !== "Accepted" &&
+      tx &&
+      tx.id === sent.transactionInfo.transactionId &&
+      this.variable("TxCtrlr", "StopTxOnInvalidId") === "true"
+    ) {
+      this.endTransaction("Deauthorized", "DeAuthorized");
+    }
+  }
+
+  private register(client: InstanceType<typeof ocppRpc.RPCClient>): void {
+    const on = (method: string, fn: (params: Payload) => Promise<Payload>) =>
+      client.handle(method, (({ params }: { params?: Payload }) => fn(params ?? {})) as never);
+    on("SetVariables", async (params) => ({
+      setVariableResult: (params.setVariableData as Payload[]).map((d) => {
+        this.variables.set(`${d.component.name}.${d.variable.name}`, d.attributeValue);
+        return { attributeStatus: "Accepted", component: d.component, variable: d.variable };
+      }),
+    }));
+    on("GetLocalListVersion", async () => ({ versionNumber: this.localListVersion }));
+    on("SendLocalList", async (params) => {
+      if (params.updateType === "Differential" && params.versionNumber <= this.localListVersion)
+        return { status: "VersionMismatch" };
+      const next = params.updateType === "Full" ? new Map<string, string>() : new Map(this.localList);
+      for (const e of (params.localAuthorizationList ?? []) as Payload[]) {
+        if (e.idTokenInfo) next.set(e.idToken.idToken, e.idTokenInfo.status);
+        else next.delete(e.idToken.idToken);
+      }
+      this.localList = next;
+      this.localListVersion = params.versionNumber;
+      return { status: "Accepted" };
+    });
+    on("SetChargingProfile", async (params) => {
+      const p = params.chargingProfile as Payload;
+      const limitW = p.chargingSchedule[0].chargingSchedulePeriod[0].limit as number;
+      if (p.chargingSchedule[0].chargingRateUnit !== "W") return { status: "Rejected" };
+      if (p.chargingProfilePurpose === "TxProfile" && p.transactionId !== this.tx?.id)
+        return { status: "Rejected" };
+      await this.afterReaction();
+      this.profiles.set(`${p.chargingProfilePurpose}:${params.evseId}`, {
+        id: p.id,
+        purpose: p.chargingProfilePurpose,
+        limitW,
+        ...(p.transactionId ? { transactionId: p.transactionId } : {}),
+      });
+      return { status: "Accepted" };
+    });
+    on("RequestStopTransaction", async (params) => {
+      if (params.transactionId !== this.tx?.id) return { status: "Rejected" };
+      setImmediate(() => {
+        this.endTransaction("RemoteStop", "Remote");
+        void this.flush();
+      });
+      return { status: "Accepted" };
+    });
+    on("GetTransactionStatus", async (params) => ({
+      messagesInQueue: this.queue.some(
+        (q) => q.payload.transactionInfo?.transactionId === params.transactionId,
+      ),
+      ...(params.transactionId ? { ongoingIndicator: this.tx?.id === params.transactionId } : {}),
+    }));
+    on("ChangeAvailability", async () => ({ status: "Accepted" }));
+    on("Reset", async () => ({ status: "Accepted" }));
+    on("ClearChargingProfile", async () => ({ status: "Accepted" }));
+  }
+}
