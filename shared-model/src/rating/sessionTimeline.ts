@@ -4,7 +4,7 @@ import type { SignedMeterRecord } from "../ledger/meterRecordTypes.js";
 import { parseDecimal } from "./decimalText.js";
 import { parseOcpiDateTimeMs } from "./ocpiTariffSchema.js";
 import type { CdrSession, CdrDimensionType } from "./ocpiSessionSchema.js";
-import { add, cmp, div, isZero, mul, rat, sub, sum, ZERO } from "./rational.js";
+import { add, div, isZero, mul, rat, sub, sum, ZERO } from "./rational.js";
 import type { Rational } from "./rational.js";
 
 /** A signed record a line item derives from. */
@@ -256,5 +256,3 @@ export function splitSegment(s: Segment, f: Rational): [Segment, Segment] {
     { ...s, startMs: at, energyWh: sub(s.energyWh, e), seconds: sub(s.seconds, t) },
   ];
 }
-
-export const isBefore = (a: Rational, b: Rational): boolean => cmp(a, b) < 0;
