@@ -30,13 +30,21 @@ export function DashboardView({ accountToken }: { accountToken: string | null })
           siteId: fromCloud?.siteId ?? null,
         }
       : fromCloud
-        ? { ...fromCloud }
+        ? // The cloud's figures; the battery level from the site's feed when the cloud has none.
+          {
+            ...fromCloud,
+            socPermille:
+              fromCloud.socPermille ??
+              (site.status.connected && fromSite?.sessionId === fromCloud.sessionId
+                ? fromSite.socPermille
+                : null),
+          }
         : null;
   return (
     <div className="dashboard" data-source={choice.source}>
       <div className="dash-top">
         <span className="dash-where">
-          {shown ? `${shown.siteId ?? "site"} · stall ${shown.stallId}` : "Waiting for a session"}
+          {shown ? `${shown.siteId ?? "site"} · ${shown.stallId}` : "Waiting for a session"}
         </span>
         <span className={`dash-source ${choice.source}`} data-figure="source">
           {choice.source === "cloud" && "Live from chargemesh cloud"}

@@ -24,7 +24,7 @@ export function HistoryView({ client }: { client: CloudClient }) {
               </div>
               <div className="row muted">
                 <span>
-                  {s.siteId} · stall {s.stallId}
+                  {s.siteId} · {s.stallId}
                 </span>
                 <span>{energy(s.energyWh)}</span>
               </div>

@@ -16,7 +16,7 @@ export function SessionCard({ f }: { f: SessionFigures }) {
                 : "Starting"}
         </span>
         <span className="muted">
-          {f.siteId} · stall {f.stallId}
+          {f.siteId} · {f.stallId}
         </span>
       </div>
       <div className="figures">
