@@ -12,6 +12,7 @@ import { OcppServer } from "./ocppServer.js";
 import type { SecurityProfile } from "./ocppServer.js";
 import { OcppStation } from "./ocppStation.js";
 import { OcppTransactionLog } from "./ocppTransactionLog.js";
+import type { TransactionSummary } from "./ocppTransactionLog.js";
 
 export interface OcppStationSpec {
   readonly id: string;
@@ -78,10 +79,11 @@ export class OcppSite {
     registers: [],
   });
   private server!: OcppServer;
+  private readonly transactions = new OcppTransactionLog();
 
   private constructor(private readonly opts: OcppSiteOptions) {
     const stalls = new Map(opts.stalls.map((s) => [s.id as string, s]));
-    const transactions = new OcppTransactionLog();
+    const transactions = this.transactions;
     for (const spec of opts.stations) {
       const evses = new Map<number, OcppEvse>();
       const safe = new Map<number, number>();
@@ -205,6 +207,11 @@ export class OcppSite {
         if (tx && station?.connected()) void station.requestStop(tx);
       }
     });
+  }
+
+  /** What the site stored of a charger's transaction (events by seqNo, ended, highest register). */
+  transaction(stationId: string, transactionId: string): TransactionSummary | null {
+    return this.transactions.get(stationId, transactionId);
   }
 
   /** Pushes the current local list to every connected charger (differential when it knows the last one). */
