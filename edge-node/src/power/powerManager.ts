@@ -84,6 +84,8 @@ interface StallState {
   parked: boolean;
   probeUntilMs: number;
   nextProbeMs: number;
+  /** Unanswered probes since parking (each doubles the wait before the next, up to 8x). */
+  probesUnanswered: number;
   unsubscribe: () => void;
 }
 
@@ -142,6 +144,7 @@ export class PowerManager implements PowerCoordinator {
         parked: false,
         probeUntilMs: 0,
         nextProbeMs: 0,
+        probesUnanswered: 0,
         unsubscribe: () => {},
       };
       this.stalls.set(cfg.stallId, st);
@@ -256,6 +259,7 @@ export class PowerManager implements PowerCoordinator {
         // a faulted stage that answers again gets what it refused sent again (once per tick)
         if (!NO_CONTACT.has(status.state) && st.awaitingId === null && !st.cmd.settled())
           this.write(st, this.wanted(st, status));
+        if (this.budget(st, status) > this.reservedInPlan(st)) urgent = "reservation"; // it may draw more than the plan set aside
         if (this.recoverable(st, status, now)) {
           st.faulted = false;
           st.alarm = null;
@@ -347,7 +351,8 @@ export class PowerManager implements PowerCoordinator {
         }
         if (now < st.probeUntilMs) return null;
         st.probeUntilMs = 0;
-        st.nextProbeMs = now + (this.opts.probeEveryMs ?? 30_000);
+        st.probesUnanswered = Math.min(3, st.probesUnanswered + 1);
+        st.nextProbeMs = now + (this.opts.probeEveryMs ?? 30_000) * 2 ** st.probesUnanswered;
         return "probe-ended";
       }
       if (now < st.nextProbeMs) return null;
@@ -363,8 +368,14 @@ export class PowerManager implements PowerCoordinator {
     if (now - st.idleSinceMs < (this.opts.parkAfterMs ?? 600_000)) return null;
     st.idleSinceMs = null;
     st.parked = true;
+    st.probesUnanswered = 0;
     st.nextProbeMs = now + (this.opts.probeEveryMs ?? 30_000);
     return "car-idle";
+  }
+
+  /** What the plan in force set aside for the stall, W. */
+  private reservedInPlan(st: StallState): number {
+    return this.current?.plan.setpoints.find((sp) => sp.stallId === st.cfg.stallId)?.setpointW ?? 0;
   }
 
   /** A faulted stall is taken back once it answers, has confirmed every write, and (when it was

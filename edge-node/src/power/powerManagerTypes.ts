@@ -34,8 +34,9 @@ export interface PowerManagerOptions {
   readonly reclaimMarginW?: number;
   /** A car that says nothing (acceptance null) and draws at most `idleW` (default 100 W) keeps the
    *  stage minimum as a probe allowance, so it can resume at once; after `parkAfterMs` (default
-   *  10 min) of idling it is parked at 0 and offered the minimum for `probeMs` (default 10 s) every
-   *  `probeEveryMs` (default 30 s). Cars that state their acceptance are never parked. */
+   *  10 min) of idling it is parked at 0 and offered the minimum for `probeMs` (default 10 s) after
+   *  `probeEveryMs` (default 30 s), the wait doubling after each unanswered probe up to 8x. Cars
+   *  that state their acceptance are never parked. */
   readonly idleW?: number;
   readonly parkAfterMs?: number;
   readonly probeEveryMs?: number;

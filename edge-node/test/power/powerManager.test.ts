@@ -361,7 +361,7 @@ describe("PowerManager", () => {
     expect(s.plans.some((p) => p.reason.includes("car-idle"))).toBe(true);
     expect(s.plans.some((p) => p.reason.includes("probe-parked"))).toBe(true);
     s.stages.get("s3")!.setLoad(MAX);
-    await s.sched.advance(30_000); // at the latest by the next probe
+    await s.sched.advance(45_000); // at the latest by the next probe (the second waits 2 x probeEveryMs)
     expect(share()).toEqual([10_000, 10_000, 10_000]);
     await s.manager.close();
   });
