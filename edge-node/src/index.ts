@@ -10,7 +10,6 @@ export * from "./api/localApi.js";
 export * from "./power/powerManager.js";
 export * from "./runtime/siteRuntime.js";
 export * from "./auth/configDocTrustStore.js";
-export * from "./auth/allowlistAuthorizer.js";
 export * from "./api/technicianAuth.js";
 export * from "./audit/exportBundle.js";
 export * from "./audit/meterProvisioning.js";

@@ -19,6 +19,7 @@ import type { ConfigDocument } from "@chargemesh/shared-model";
 import { AutomergeLedgerStore } from "./store/automergeLedgerStore.js";
 import { AutomergeSessionJournal } from "./store/automergeSessionJournal.js";
 import { SiteMetrics } from "./observability/siteMetrics.js";
+import { observedMeter, timedAuthorizer } from "./observability/observedParts.js";
 import type { MeterCertifier } from "./audit/meterProvisioning.js";
 import {
   sessionTokenBody,
@@ -178,6 +179,10 @@ export class SiteController {
       clock,
     );
     const metrics = new SiteMetrics({ site: config.siteId });
+    const hardware = opts.hardware.map((hw) => ({
+      ...hw,
+      meter: observedMeter(hw.meter, hw.config.meterId, (code) => metrics.meterFaults.inc({ code }), opts.log),
+    }));
     ledger.onAppend((r) => metrics.ledgerRecords.inc({ kind: r.body.kind }));
     metrics.siteLimitW.set(config.gridLimitW);
     const power = opts.power(opts.hardware);
@@ -186,7 +191,7 @@ export class SiteController {
         siteId: config.siteId,
         clock,
         random: opts.random,
-        authorizer: opts.authorizer,
+        authorizer: timedAuthorizer(opts.authorizer, (seconds, accepted) => metrics.authSeconds.observe({ outcome: accepted ? "accepted" : "refused" }, seconds)),
         journal,
         ledger,
         power,
@@ -197,7 +202,7 @@ export class SiteController {
         },
         log: opts.log,
       },
-      opts.hardware,
+      hardware,
     );
     metrics.observe(orchestrator);
     const recovered = await orchestrator.recover();
@@ -206,7 +211,7 @@ export class SiteController {
         { sessionId: s.sessionId, state: s.state, end: s.end },
         "session closed by recovery after restart",
       );
-    for (const hw of opts.hardware) {
+    for (const hw of hardware) {
       const r = await hw.meter.read();
       const registerWh = Math.max(r.ok ? r.reading.registerWh : 0, ledger.lastRegisterWh(hw.config.meterId));
       await ledger.append({

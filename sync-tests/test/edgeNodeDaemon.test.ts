@@ -1,15 +1,40 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { decodeSignedRecord } from "@chargemesh/shared-model";
 import { Sdm630Simulator } from "@chargemesh/hal";
+import { provisionSite } from "../src/pkiProvisioning.js";
 
 const haveSocat = spawnSync("which", ["socat"]).status === 0;
 if (!haveSocat && process.env.CI) throw new Error("socat is required in CI (apt-get install socat)");
 const dir = mkdtempSync(join(tmpdir(), "cm-daemon-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test("the daemon refuses to start without its keys, naming the command that creates them; a key file others can read is refused too", async () => {
+  const config = join(dir, "nokeys.json");
+  const base = { siteId: "nokeys-site", dataDir: join(dir, "nokeys-store"), gridLimitW: 100_000, stalls: [{ id: "s1", meterId: "m1", maxW: 50_000 }] };
+  const run = () => spawnSync(process.execPath, ["--import", "tsx", "edge-node/src/cli/edgeNode.ts", "--config", config], { encoding: "utf8" });
+  writeFileSync(config, JSON.stringify(base));
+  const noSection = run();
+  expect(noSection.status).toBe(9);
+  expect(noSection.stderr).toContain("chargemesh-pki -- site-keys");
+  writeFileSync(config, JSON.stringify({ ...base, keys: { siteKeysFile: join(dir, "absent-keys.json") } }));
+  const absent = run();
+  expect(absent.status).toBe(9);
+  expect(absent.stderr).toContain(`no site keys file at ${join(dir, "absent-keys.json")}`);
+  const { siteKeysFile } = await provisionSite(join(dir, "nokeys-pki"), "nokeys-site");
+  expect(statSync(siteKeysFile).mode & 0o777).toBe(0o600);
+  chmodSync(siteKeysFile, 0o644);
+  writeFileSync(config, JSON.stringify({ ...base, keys: { siteKeysFile } }));
+  const open = run();
+  expect(open.status).toBe(2);
+  expect(open.stderr).toContain("readable by others");
+  const bogus = spawnSync(process.execPath, ["--import", "tsx", "edge-node/src/cli/edgeNode.ts", "--bogus"], { encoding: "utf8" });
+  expect(bogus.status).toBe(2);
+  expect(bogus.stderr).toContain("edge-node --config site.json");
+}, 90_000);
 
 test.skipIf(!haveSocat)("the edge-node daemon reads a real serial SDM630, serves its API and signs a boot record with the meter's register", async () => {
   const [a, b] = [join(dir, "meter-pty"), join(dir, "controller-pty")];
@@ -18,6 +43,7 @@ test.skipIf(!haveSocat)("the edge-node daemon reads a real serial SDM630, serves
   const sim = await Sdm630Simulator.open(a, 3);
   sim.importWh = 123_456;
   const config = join(dir, "site.json");
+  const { siteKeysFile } = await provisionSite(dir, "daemon-site");
   writeFileSync(
     config,
     JSON.stringify({
@@ -25,6 +51,7 @@ test.skipIf(!haveSocat)("the edge-node daemon reads a real serial SDM630, serves
       dataDir: join(dir, "store"),
       gridLimitW: 100_000,
       api: { host: "127.0.0.1", port: 0 },
+      keys: { siteKeysFile },
       stalls: [
         { id: "s1", meterId: "serial-meter", maxW: 50_000, meter: { kind: "sdm630", path: b, unitId: 3, baudRate: 9600 } },
         { id: "s2", meterId: "sim-meter", maxW: 50_000 },

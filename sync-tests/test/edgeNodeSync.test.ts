@@ -9,6 +9,7 @@ import { systemClock } from "@chargemesh/shared-model";
 import type { SiteRoot } from "@chargemesh/shared-model";
 import { CloudPeer } from "@chargemesh/cloud-peer";
 import { until } from "../../testing/until.js";
+import { provisionSite } from "../src/pkiProvisioning.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-daemon-sync-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,12 +47,14 @@ test("the edge-node daemon with a sync section dials its cloud peer, syncs its d
     acknowledgeEveryMs: 0,
   });
   const config = join(dir, "site.json");
+  const { siteKeysFile } = await provisionSite(dir, "daemon-sync-site");
   writeFileSync(
     config,
     JSON.stringify({
       siteId: "daemon-sync-site",
       dataDir: join(dir, "store"),
       gridLimitW: 100_000,
+      keys: { siteKeysFile },
       stalls: [
         { id: "s1", meterId: "m1", maxW: 50_000 },
         { id: "s2", meterId: "m2", maxW: 50_000 },

@@ -20,6 +20,7 @@ import { ConfigDocTrustStore } from "../auth/configDocTrustStore.js";
 import { SiteConfigDocument } from "../config/siteConfigDocument.js";
 import { SITE_KEYS_COMMAND, loadSiteKeys } from "../config/siteKeys.js";
 import type { SiteController } from "../siteController.js";
+import { driveLabVehicles } from "./labVehicles.js";
 import { PowerManager } from "../power/powerManager.js";
 import { realScheduler } from "../power/scheduler.js";
 import { runSiteRealTime } from "../runtime/siteRuntime.js";
@@ -28,20 +29,21 @@ import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { createSyncNode, exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { loadOrCreatePrivateKey } from "../sync/peerIdentity.js";
 
-const HELP = `edge-node --config site.json
+const HELP = `edge-node --config site.json [--lab-vehicles-stdin]
 
 Runs a site controller on real time with its local API (config: api.host/api.port). Its keys file
 (config keys.siteKeysFile) comes from the operator's PKI:
   npm run chargemesh-pki -- site-keys --dir <pki dir> --site <site ID> --out <file>
 With a "sync" section it dials its cloud peers (home region first, failing over to the next), logs
 the peer ID and root document URL the registry needs, and authorizes from the config document the
-cloud addresses to it (sync.configUrl). Exit codes:
+cloud addresses to it (sync.configUrl). --lab-vehicles-stdin (lab only) plugs and unplugs simulated
+cars holding real contract keys from JSON lines on standard input (see labVehicles.ts). Exit codes:
 0 stopped cleanly (SIGINT/SIGTERM), 2 usage or config error, 9 keys missing, 70 internal error.`;
 
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ strict: true, options: { config: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+    ({ values } = parseArgs({ strict: true, options: { config: { type: "string" }, "lab-vehicles-stdin": { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
   } catch (e) {
     console.error(`${(e as Error).message}\n\n${HELP}`);
     return 2;
@@ -74,7 +76,10 @@ async function main(): Promise<number> {
   }));
   let power!: PowerManager;
   let controllerRef: SiteController | null = null;
-  const configDocument = new SiteConfigDocument((issues) => log.error({ issues }, "config document refused: invalid; working from the last valid version"));
+  const configDocument = new SiteConfigDocument(
+    (issues) => log.error({ issues }, "config document refused: invalid; working from the last valid version"),
+    (version) => log.info({ version }, "config document version in force"),
+  );
   const trust = new ConfigDocTrustStore(
     configDocument,
     keys.revocationPublicKey,
@@ -109,6 +114,10 @@ async function main(): Promise<number> {
     ...(sync && node ? { sync: { node, dial: sync.cloudPeers, liveIntervalMs: sync.liveIntervalMs } } : {}),
   });
   controllerRef = site.controller;
+  if (values["lab-vehicles-stdin"]) {
+    log.warn("lab mode: simulated vehicles are plugged from standard input");
+    driveLabVehicles(process.stdin, new Map(config.stalls.map((s, i) => [s.id as string, stalls[i]!])), log);
+  }
   void power.start();
   // The config document arrives once the cloud admits the site; the site serves meanwhile.
   if (sync?.configUrl) void site.controller.attachConfig(sync.configUrl);

@@ -16,7 +16,11 @@ export class SiteConfigDocument {
   private lastValid: ConfigDocument | null = null;
   private invalid = 0;
 
-  constructor(private readonly onInvalid: (issues: string) => void = () => undefined) {}
+  constructor(
+    private readonly onInvalid: (issues: string) => void = () => undefined,
+    /** Told each time a newer valid version comes into force (read on use, so at the next authorization or archive run). */
+    private readonly onVersion: (version: number) => void = () => undefined,
+  ) {}
 
   /** Follows the cloud's document from now on. */
   attach(handle: DocHandle<ConfigDocument>): void {
@@ -42,7 +46,11 @@ export class SiteConfigDocument {
   current(): ConfigDocument | null {
     const raw = this.handle?.isReady() ? this.handle.doc() : null;
     const candidates = [this.check(raw), this.check(this.provisioned)].filter((d): d is ConfigDocument => d !== null);
-    for (const d of candidates) if (!this.lastValid || d.version >= this.lastValid.version) this.lastValid = d;
+    for (const d of candidates)
+      if (!this.lastValid || d.version >= this.lastValid.version) {
+        if (d.version !== this.lastValid?.version) this.onVersion(d.version);
+        this.lastValid = d;
+      }
     return this.lastValid;
   }
 

@@ -9,7 +9,8 @@ export class SiteMetrics {
   readonly meterFaults = new Counter({ name: "chargemesh_meter_faults_total", help: "Meter read faults", labelNames: ["code"], registers: [this.registry] });
   readonly authSeconds = new Histogram({
     name: "chargemesh_authorization_seconds",
-    help: "Local authorization latency",
+    help: "Local authorization latency (wall clock), by outcome",
+    labelNames: ["outcome"],
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 2],
     registers: [this.registry],
   });

@@ -14,7 +14,7 @@ export interface SessionJournal {
   recent(limit: number): JournalEntry[];
   /** Entries not in a terminal state (what recovery after a crash must look at). */
   unfinished(): JournalEntry[];
-  /** Sessions per contract that started within [fromMs, toMs) (risk caps per day). */
+  /** Sessions per contract that started within [fromMs, toMs), rejected ones left out (risk caps per day). */
   countByContract(contractId: ContractId, fromMs: number, toMs: number): number;
   recordTechnicianAction(action: TechnicianAction): Promise<void>;
   /** Stall out-of-service flags as the journal last recorded them. */
