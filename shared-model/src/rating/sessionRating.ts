@@ -46,6 +46,8 @@ export interface SessionRating {
   readonly currency: string;
   readonly cdr: CdrCostFields;
   readonly limitApplied: "min_price" | "max_price" | null;
+  /** The signed readings the session starts and ends at (empty for CDR input): for receipts. */
+  readonly sessionRecords: readonly SignedRecordRef[];
   /** Exact figures for callers that go on computing (the ledger, the auditor). */
   readonly exact: TariffRating;
   readonly lines: readonly TariffLine[];
@@ -140,6 +142,7 @@ function rate(
       total_parking_time: hours(r.totalParkingS),
     },
     limitApplied: r.limitApplied,
+    sessionRecords: timeline.boundaryRecords,
     exact: r,
     lines: r.lines,
     discounts,
@@ -206,6 +209,7 @@ export function ratingToJson(r: SessionRating): Record<string, unknown> {
     currency: r.currency,
     ...r.cdr,
     limit_applied: r.limitApplied,
+    session_records: r.sessionRecords,
     lines: r.lines.map((l) => ({
       group: l.group,
       dimension: l.dimension,

@@ -146,6 +146,10 @@ describe("restriction boundaries in local time", () => {
       { meterId: "m7", seq: 41 },
       { meterId: "m7", seq: 42 },
     ]);
+    expect(r.sessionRecords).toEqual([
+      { meterId: "m7", seq: 40 },
+      { meterId: "m7", seq: 42 },
+    ]);
   });
 });
 
