@@ -1,137 +1,117 @@
 /**
- * npm start: the network on its embedded default, in one process: a cloud peer (SQLite, libp2p on
- * localhost) and simulated sites (SQLite stores, simulated stalls, cars and meters) that sync their
- * documents to it, each site at `--speed` times real time with its local API on localhost.
- * (This entry point wires edge-node and cloud-peer together; neither package imports the other.)
+ * npm start: the network on its embedded default. A supervisor (this process) runs the cloud peer
+ * (SQLite, libp2p and HTTP on localhost) and each simulated site (SQLite store, simulated stalls,
+ * cars and meters, local API on localhost) in its own process, restarts any that crashes with
+ * backoff, prints every URL at start and a running summary every few seconds. JSON logs go to files
+ * in the data directory (stdout with --json-logs). Exit codes: 0 stopped, 1 a process could not
+ * start, 2 bad command line. (This is the only code besides tests and benches that wires edge-node
+ * and cloud-peer together; neither package imports the other.)
  */
-import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import pino from "pino";
-import { generateKeyPair } from "@libp2p/crypto/keys";
-import { systemClock } from "@chargemesh/shared-model";
-import { createSyncNode, exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
-import { CloudPeer } from "@chargemesh/cloud-peer";
-import { startCloudApi } from "@chargemesh/cloud-peer";
-import { SimulatedSite } from "@chargemesh/simulation";
-import { startLocalApi } from "@chargemesh/edge-node";
-import { technicianTokenDigest } from "@chargemesh/edge-node";
-
-const HELP = `npm start -- [--sites 2] [--stalls 20] [--vehicles 300] [--speed 60] [--port 8710] [--data .data/network] [--seconds N]
-
-Runs a cloud peer and --sites simulated sites. Site APIs on 127.0.0.1:--port, --port+1, ...; the
-cloud's on --port+100. --speed 60 runs one simulated minute per second. Ctrl-C stops cleanly.`;
-
-class StopSignal extends Error {}
+import { freePorts } from "./freePorts.js";
+import { driverAppBuild, kioskBuild } from "./builtApps.js";
+import { ConsoleReport } from "./consoleReport.js";
+import { NETWORK_USAGE, parseNetworkFlags } from "./networkFlags.js";
+import { NetworkSupervisor } from "./networkSupervisor.js";
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      sites: { type: "string", default: "2" },
-      stalls: { type: "string", default: "20" },
-      vehicles: { type: "string", default: "300" },
-      speed: { type: "string", default: "60" },
-      port: { type: "string", default: "8710" },
-      data: { type: "string", default: ".data/network" },
-      seconds: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
+  const parsed = parseNetworkFlags(process.argv.slice(2));
+  if (!parsed.ok) {
+    process.stderr.write(`npm start: ${parsed.error.message}\n\n${NETWORK_USAGE}\n`);
+    return 2;
+  }
+  const flags = parsed.value;
+  if (flags.help) {
+    process.stdout.write(`${NETWORK_USAGE}\n`);
     return 0;
   }
-  const speed = Math.max(1, Number(values.speed));
-  const basePort = Number(values.port);
-  const log = pino({ name: "chargemesh" });
-  exitOnUnexpectedErrors(log);
-  let stopRequested = false;
-  process.once("SIGINT", () => (stopRequested = true));
-  process.once("SIGTERM", () => (stopRequested = true));
-  const wallStart = performance.now();
-
-  const cloud = await CloudPeer.start({ dataDir: join(values.data!, "cloud"), privateKey: await generateKeyPair("Ed25519"), listen: ["/ip4/127.0.0.1/tcp/0"], clock: systemClock, onRefused: (p, why) => log.warn({ peer: p, why }, "peer refused") });
-  const cloudApi = await startCloudApi(cloud, "127.0.0.1", await freePort(basePort + 100));
-  const sites = [];
-  for (let i = 0; i < Number(values.sites); i++) {
-    const siteId = `site-${i + 1}`;
-    const node = await createSyncNode({ privateKey: await generateKeyPair("Ed25519") });
-    let simStart = 0;
-    const site = await SimulatedSite.create({
-      siteId,
-      dataDir: join(values.data!, siteId),
-      stalls: Number(values.stalls),
-      vehicles: Number(values.vehicles),
-      seed: i + 1,
-      offline: false,
-      startMs: Date.UTC(2026, 5, 1, 5),
-      windowMs: 16 * 3_600_000,
-      log: log.child({ site: siteId }),
-      sync: { node, dial: [cloud.node.getMultiaddrs()[0]!.toString()] },
-      onStep: async (now) => {
-        if (stopRequested || (values.seconds && performance.now() - wallStart > Number(values.seconds) * 1000)) throw new StopSignal();
-        const aheadMs = (now - simStart) / speed - (performance.now() - wallStart);
-        if (aheadMs > 1) await new Promise((r) => setTimeout(r, aheadMs));
-      },
-    });
-    simStart = site.clock.now();
-    cloud.registerSite(siteId, node.peerId.toString(), site.controller.site.root.url);
-    // Provisioning hands the site its config document: trust material, and the acknowledgements it archives by.
-    await site.controller.attachConfig(cloud.siteConfigUrl(siteId));
-    const api = await startLocalApi(
-      {
-        siteId: site.config.siteId,
-        clock: site.clock,
-        gridLimitW: () => site.config.gridLimitW,
-        orchestrator: site.controller.orchestrator,
-        journal: site.controller.journal,
-        technicians: [{ id: "demo-technician" as never, tokenSha256: technicianTokenDigest("technician-demo-token") }],
-        checkSessionToken: (t) => site.controller.checkSessionToken(t),
-        currentPlan: () => site.power.currentPlan(),
-        metrics: site.controller.metrics.registry,
-      },
-      "127.0.0.1",
-      await freePort(basePort + i),
-    );
-    sites.push({ siteId, site, api, node });
-  }
-  const lines = sites.map((s) => `  ${s.siteId.padEnd(8)} ${s.api.url}/api/site   live ${s.api.url.replace("http", "ws")}/live   metrics ${s.api.url}/metrics`);
-  console.error(`\nchargemesh: a cloud peer and ${sites.length} sites (${values.stalls} stalls each) at ${speed}x real time\n  cloud    ${cloudApi.url}/api/sites   metrics ${cloudApi.url}/metrics\n${lines.join("\n")}\n  technician credential: Authorization: Bearer technician-demo-token\n  Ctrl-C to stop\n`);
-  const status = setInterval(() => log.info({ sync: cloud.syncState() }, "cloud sync state"), 10_000);
-  await Promise.all(
-    sites.map(async ({ site, siteId }) => {
-      try {
-        log.info({ site: siteId, ...(await site.run()) }, "simulated day complete");
-      } catch (e) {
-        if (!(e instanceof StopSignal)) throw e;
-      }
+  const dataDir = resolve(flags.data);
+  const base = flags.port;
+  const wanted = Array.from({ length: flags.sites }, (_, i) => (base === 0 ? 0 : base + i));
+  const ports = await freePorts("127.0.0.1", [
+    ...wanted,
+    base === 0 ? 0 : base + 100,
+    base === 0 ? 0 : base + 101,
+  ]);
+  const report = new ConsoleReport(
+    flags.json,
+    flags.jsonLogs && !flags.json ? process.stderr : process.stdout,
+  );
+  const log = pino(
+    { base: { pid: process.pid, role: "supervisor" } },
+    pino.destination({
+      dest: flags.jsonLogs ? 1 : join(dataDir, "logs", "supervisor.log"),
+      sync: true,
+      mkdir: true,
     }),
   );
-  clearInterval(status);
-  log.info({ sync: cloud.syncState() }, "stopping");
-  for (const s of sites) {
-    await s.api.close();
-    await s.site.stop();
-    await s.node.stop();
-  }
-  await cloudApi.close();
-  await cloud.stop();
-  return 0;
-}
+  const kioskDir = kioskBuild();
+  const driverAppDir = driverAppBuild();
+  const supervisor = new NetworkSupervisor(
+    {
+      sites: flags.sites,
+      stalls: flags.stalls,
+      vehicles: flags.vehicles,
+      speed: flags.speed,
+      dataDir,
+      jsonLogs: flags.jsonLogs,
+      sitePorts: ports.slice(0, flags.sites),
+      cloudHttpPort: ports[flags.sites]!,
+      cloudLibp2pPort: ports[flags.sites + 1]!,
+      kioskDir,
+      driverAppDir,
+    },
+    (e) => {
+      log.info({ ...e }, `child ${e.kind}`);
+      report.child(e);
+    },
+  );
 
-/** `preferred` when it is free, otherwise any free port. */
-async function freePort(preferred: number): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once("error", () => resolve(0));
-    srv.listen(preferred, "127.0.0.1", () => srv.close(() => resolve(preferred)));
+  let summaryTimer: ReturnType<typeof setInterval> | null = null;
+  let stopping: Promise<number> | null = null;
+  const stop = (why: string, code: number) =>
+    (stopping ??= (async () => {
+      report.stopping = true;
+      if (summaryTimer) clearInterval(summaryTimer);
+      log.info({ why }, "stopping");
+      report.note(`stopping (${why}) ...`);
+      await supervisor.stop();
+      log.info({}, "stopped");
+      return code;
+    })());
+  const stopRequested = new Promise<number>((done) => {
+    process.once("SIGINT", () => done(stop("SIGINT", 0)));
+    process.once("SIGTERM", () => done(stop("SIGTERM", 0)));
+    if (flags.seconds !== null)
+      setTimeout(() => done(stop(`--seconds ${flags.seconds}`, 0)), flags.seconds * 1000).unref();
+    supervisor.failed.catch((e: Error) => {
+      report.note(`npm start: ${e.message}`);
+      done(stop("a process could not be kept running", 1));
+    });
   });
+
+  report.note(
+    `chargemesh: starting a cloud peer and ${flags.sites} simulated sites in ${dataDir} (logs in ${join(dataDir, "logs")}) ...`,
+  );
+  const started = await Promise.race([supervisor.start(), stopRequested.then(() => null)]);
+  if (started === null) return stopRequested;
+  if (!started.ok) {
+    report.note(`npm start: ${started.error.message} (see ${join(dataDir, "logs")})`);
+    return stop("a process could not start", 1);
+  }
+  report.urls(
+    `chargemesh: a cloud peer and ${flags.sites} simulated sites (${flags.stalls} stalls, ${flags.vehicles} cars a day each) at ${flags.speed}x real time, each in its own process`,
+    started.value,
+  );
+  summaryTimer = setInterval(() => report.summary(supervisor.snapshot()), flags.summaryEverySeconds * 1000);
+  return stopRequested;
 }
 
 main().then(
   (code) => process.exit(code),
-  (e) => {
-    console.error(e);
+  (e: unknown) => {
+    process.stderr.write(`npm start: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(70);
   },
 );

@@ -1,0 +1,88 @@
+/**
+ * The messages between the supervisor and its children over the IPC channel. Children push; the
+ * supervisor tells sites where their config document is and the cloud which sites to admit.
+ */
+
+/** A site process's figures, pushed every second. Energy in Wh and power in W, integers. */
+export interface SiteFigures {
+  readonly simulatedNowMs: number;
+  readonly sessionsOpen: number;
+  readonly sessionsCompleted: number;
+  readonly sessionsRejected: number;
+  readonly sessionsFailed: number;
+  readonly energyWh: number;
+  readonly powerW: number;
+  readonly gridLimitW: number;
+  /** Its simulated day has run out (the site stays up: API, sync). */
+  readonly dayComplete: boolean;
+}
+
+/** What the cloud knows of one site's sync. */
+export interface CloudSiteSync {
+  readonly siteId: string;
+  readonly connected: boolean;
+  readonly documentsBehind: number;
+  readonly lastContactMs: number | null;
+}
+
+export type SiteMessage =
+  /** Its modules are loaded and it listens: it waits for the cloud's address before building the site. */
+  | { readonly type: "hello" }
+  | {
+      readonly type: "ready";
+      readonly peerId: string;
+      readonly rootUrl: string;
+      readonly apiUrl: string;
+      /** The site serves the built kiosk at `/`. */
+      readonly kiosk: boolean;
+    }
+  | { readonly type: "figures"; readonly figures: SiteFigures };
+
+export type CloudMessage =
+  | {
+      readonly type: "ready";
+      readonly peerId: string;
+      readonly multiaddr: string;
+      readonly apiUrl: string;
+      /** The cloud API's operator credential (bearer token), when the API has one. */
+      readonly operatorToken: string | null;
+      /** The cloud API serves the built driver app at `/`. */
+      readonly driverApp: boolean;
+    }
+  | { readonly type: "sync"; readonly sites: readonly CloudSiteSync[] }
+  | { readonly type: "registered"; readonly siteId: string; readonly configUrl: string };
+
+export type ToSite =
+  | { readonly type: "cloud"; readonly multiaddr: string }
+  | { readonly type: "config"; readonly configUrl: string }
+  | { readonly type: "stop" };
+
+export type ToCloud =
+  | { readonly type: "register"; readonly siteId: string; readonly peerId: string; readonly rootUrl: string }
+  | { readonly type: "stop" };
+
+/** The site process's single JSON argument. */
+export interface SiteProcessArgs {
+  readonly siteId: string;
+  readonly dataDir: string;
+  readonly logFile: string | null;
+  readonly apiPort: number;
+  readonly stalls: number;
+  readonly vehicles: number;
+  readonly speed: number;
+  readonly seed: number;
+  /** The technician credential's file (0600; a secret never goes on a command line). */
+  readonly technicianTokenFile: string;
+  readonly kioskDir: string | null;
+}
+
+/** The cloud process's single JSON argument. */
+export interface CloudProcessArgs {
+  readonly dataDir: string;
+  readonly logFile: string | null;
+  readonly httpPort: number;
+  readonly libp2pPort: number;
+  /** The operator credential's file (0600). */
+  readonly operatorTokenFile: string;
+  readonly driverAppDir: string | null;
+}

@@ -1,0 +1,138 @@
+/**
+ * One simulated site as its own process under the network supervisor (started with `fork` and
+ * `--import tsx`; argument: one JSON SiteProcessArgs). Its libp2p identity and technician credential
+ * persist in its data directory, so a restarted site is the same peer and reopens its store and its
+ * simulated day where it stopped. It runs its day at `speed` times real time, serves its local API,
+ * pushes its figures to the supervisor every second and attaches the config document the supervisor
+ * names. It exits when told to stop or when the supervisor goes away.
+ */
+import { join } from "node:path";
+import { createSyncNode, exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
+import { technicianId } from "@chargemesh/shared-model";
+import { SimulatedSite } from "@chargemesh/simulation";
+import { loadOrCreatePrivateKey, startLocalApi, technicianTokenDigest } from "@chargemesh/edge-node";
+import type { LocalApi } from "@chargemesh/edge-node";
+import type { SiteFigures, SiteMessage, SiteProcessArgs, ToSite } from "./childMessages.js";
+import { childLogger } from "./childLogger.js";
+import { ParentChannel } from "./parentChannel.js";
+import { readSecret } from "./secretFile.js";
+
+class StopSignal extends Error {}
+
+const args = JSON.parse(process.argv[2] ?? "null") as SiteProcessArgs;
+const log = childLogger({ role: "site", site: args.siteId }, args.logFile);
+exitOnUnexpectedErrors(log);
+
+let stopRequested = false;
+let site: SimulatedSite | null = null;
+let api: LocalApi | null = null;
+let dayRun: Promise<void> = Promise.resolve();
+let dayComplete = false;
+let node: Awaited<ReturnType<typeof createSyncNode>> | null = null;
+const channel = new ParentChannel<ToSite, SiteMessage>(async (why) => {
+  log.info({ why }, "stopping");
+  stopRequested = true;
+  await dayRun;
+  await api?.close();
+  await site?.stop();
+  await node?.stop();
+});
+let onCloud: (multiaddr: string) => void = () => undefined;
+const cloudMultiaddr = new Promise<string>((resolve) => (onCloud = resolve));
+let configUrl: string | null = null;
+channel.onMessage((m) => {
+  if (m.type === "cloud") onCloud(m.multiaddr);
+  if (m.type !== "config" || m.configUrl === configUrl || !site) return;
+  configUrl = m.configUrl;
+  // In the background: the site charges whether or not the cloud is reachable.
+  void site.controller.attachConfig(m.configUrl);
+});
+channel.send({ type: "hello" });
+node = await createSyncNode({ privateKey: await loadOrCreatePrivateKey(join(args.dataDir, "libp2p-key")) });
+const peerId = node.peerId.toString();
+
+let wallStart = performance.now();
+let simStart = 0;
+site = await SimulatedSite.create({
+  siteId: args.siteId,
+  dataDir: args.dataDir,
+  stalls: args.stalls,
+  vehicles: args.vehicles,
+  seed: args.seed,
+  offline: false,
+  startMs: Date.UTC(2026, 5, 1, 5),
+  windowMs: 16 * 3_600_000,
+  log,
+  sync: { node, dial: [await cloudMultiaddr] },
+  onStep: async (now) => {
+    if (stopRequested) throw new StopSignal();
+    const aheadMs = (now - simStart) / args.speed - (performance.now() - wallStart);
+    if (aheadMs > 1) await new Promise((r) => setTimeout(r, aheadMs));
+  },
+});
+const running = site;
+simStart = running.clock.now();
+wallStart = performance.now();
+api = await startLocalApi(
+  {
+    siteId: running.config.siteId,
+    clock: running.clock,
+    gridLimitW: () => running.config.gridLimitW,
+    orchestrator: running.controller.orchestrator,
+    journal: running.controller.journal,
+    technicians: [
+      {
+        id: technicianId("demo-technician"),
+        tokenSha256: technicianTokenDigest(readSecret(args.technicianTokenFile)),
+      },
+    ],
+    checkSessionToken: (t) => running.controller.checkSessionToken(t),
+    currentPlan: () => running.power.currentPlan(),
+    onPlan: (l) => running.power.onPlan(l),
+    metrics: running.controller.metrics.registry,
+    simulated: ["meters", "power stages", "vehicle links", "cars"],
+    kioskDir: args.kioskDir,
+    log,
+  },
+  "127.0.0.1",
+  args.apiPort,
+);
+
+dayRun = running.run().then(
+  (summary) => {
+    dayComplete = true;
+    log.info({ ...summary }, "simulated day complete");
+  },
+  (e: unknown) => {
+    if (e instanceof StopSignal) return;
+    log.fatal({ err: e }, "simulated day failed");
+    process.exit(70);
+  },
+);
+
+setInterval(() => channel.send({ type: "figures", figures: figuresOf(running) }), 1_000).unref();
+channel.send({
+  type: "ready",
+  peerId,
+  rootUrl: running.controller.site.root.url,
+  apiUrl: api.url,
+  kiosk: args.kioskDir !== null,
+});
+log.info({ api: api.url, peerId }, "site ready");
+
+/** The site's sessions, energy (ended sessions, Wh) and present power against its grid limit. */
+function figuresOf(s: SimulatedSite): SiteFigures {
+  const summary = s.summary(0);
+  const powerW = s.controller.orchestrator.stallViews().reduce((sum, v) => sum + v.powerW, 0);
+  return {
+    simulatedNowMs: s.clock.now(),
+    sessionsOpen: summary.sessions.open,
+    sessionsCompleted: summary.sessions.completed,
+    sessionsRejected: summary.sessions.rejected,
+    sessionsFailed: summary.sessions.failed,
+    energyWh: summary.energyWh,
+    powerW,
+    gridLimitW: s.config.gridLimitW,
+    dayComplete,
+  };
+}
