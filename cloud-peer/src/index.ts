@@ -19,3 +19,5 @@ export * from "./config/siteConfigs.js";
 export * from "./archival/closedDayAcknowledger.js";
 export * from "./sync/sharePolicy.js";
 export * from "./ledgerView/siteLedgerView.js";
+export * from "./gateway/liveFrameProducer.js";
+export * from "./http/credentialBudget.js";
