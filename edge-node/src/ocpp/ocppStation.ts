@@ -435,6 +435,22 @@ export class OcppStation {
       if (token && evse.awaitingAdoption()) this.adoptChargerAuthorized(evse, token);
       if (eventType === "Ended") evse.transactionEnded(txId);
     }
+    // A transaction this controller holds no record of, joined midway without an idToken (the controller
+    // restarted under it): nobody authorized it here, so it is stopped rather than run unaccounted.
+    if (
+      stored === "new" &&
+      evse &&
+      known === null &&
+      eventType === "Updated" &&
+      idToken === null &&
+      !evse.occupied()
+    ) {
+      this.deps.log.warn(
+        { station: this.stationId, transactionId: txId },
+        "unknown running transaction without idToken; stopping it",
+      );
+      setImmediate(() => void this.requestStop(txId));
+    }
     if (stored === "full")
       this.deps.log.warn(
         { station: this.stationId, transactionId: txId },

@@ -91,7 +91,10 @@ export class SimulatedOcppCharger {
   /** Rejections by strict validation on this side (should stay empty). */
   readonly validationFailures: string[] = [];
 
+  private url: string;
+
   constructor(private readonly opts: SimulatedOcppChargerOptions) {
+    this.url = opts.url;
     this.energyWms = (opts.initialRegisterWh ?? 0) * 3_600_000;
     this.lastAdvanceMs = opts.clock.now();
   }
@@ -149,7 +152,7 @@ export class SimulatedOcppCharger {
   /** Connects; with `boot`, sends BootNotification and StatusNotification first (a power-up), else just replays its queue. */
   async connect(boot = true): Promise<void> {
     const client = new ocppRpc.RPCClient({
-      endpoint: this.opts.url,
+      endpoint: this.url,
       identity: this.opts.stationId,
       protocols: ["ocpp2.0.1"],
       strictMode: true,
@@ -183,6 +186,11 @@ export class SimulatedOcppCharger {
       });
     }
     await this.flush();
+  }
+
+  /** Points the next `connect` at another CSMS address (a restarted controller on a new port). */
+  reconnectTo(url: string): void {
+    this.url = url;
   }
 
   /** Cuts the link as a network fault would (no close handshake); events queue until `connect`. */

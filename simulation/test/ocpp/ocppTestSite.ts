@@ -59,12 +59,14 @@ export class OcppTestSite {
       standing: Record<string, "good" | "blocked">;
       lastContactMs: number;
     },
-    private readonly ownsDir: boolean,
+    private ownsDir: boolean,
   ) {}
+
+  private stopped = false;
 
   static async start(o: TestSiteOptions): Promise<OcppTestSite> {
     const clock = o.clock ?? new VirtualClock(NOW);
-    const ownsDir = o.dataDir === undefined;
+    const ownsDir = true;
     const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), "cm-ocpp-"));
     const log = pino({ level: process.env.OCPP_TEST_LOG ?? "silent" });
     const config = parseSiteConfig({
@@ -227,10 +229,14 @@ export class OcppTestSite {
     return this.controller.journal.recent(1_000);
   }
 
-  async stop(): Promise<void> {
+  /** Stops the site; with `keepData` its data directory stays for a restart (the next site owns it then). */
+  async stop(keepData = false): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     await this.power.close();
     await this.ocpp.close();
     await this.controller.stop();
+    if (keepData) this.ownsDir = false;
     if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
