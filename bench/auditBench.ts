@@ -69,7 +69,7 @@ function writeBundle(records: number, file: string): { anchors: string; genMs: n
       nobleEd25519,
     ).shipped,
   });
-  let prevHash = new Uint8Array(32);
+  let prevHash: Uint8Array = new Uint8Array(32);
   let head: ChainHead | null = null;
   let wh = 0;
   let session: SessionId | null = null;

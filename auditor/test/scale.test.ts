@@ -44,7 +44,7 @@ test("a genuine 154,001-record chain of one meter verifies, streamed, on worker 
   const t0 = Date.UTC(2026, 0, 1);
   write({ kind: "header", siteId: "year-site", createdAtMs: t0 + N * 60_000 });
   write({ kind: "certificate", bytes: cert });
-  let prevHash = new Uint8Array(32);
+  let prevHash: Uint8Array = new Uint8Array(32);
   for (let seq = 0; seq < N; seq++) {
     const bodyBytes = encodeRecordBody({
       version: 1,

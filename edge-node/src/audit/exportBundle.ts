@@ -11,16 +11,15 @@ export interface BundleSource {
   readonly sessions: Iterable<JournalEntry>;
 }
 
-/** The claim a site makes for one journal entry; entries that never began charging make none. */
+/** The claim a site makes for one journal entry (every entry, those that never charged included). */
 function claimOf(s: JournalEntry): ClaimedSession | null {
-  if (s.begin === null) return null;
   return {
     sessionId: s.sessionId,
     stallId: s.stallId,
     meterId: s.meterId,
     contractId: s.contractId,
     state: s.state,
-    energyWh: s.end ? s.end.registerWh - s.begin.registerWh : null,
+    energyWh: s.begin && s.end ? s.end.registerWh - s.begin.registerWh : null,
   };
 }
 

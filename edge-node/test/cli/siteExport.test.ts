@@ -61,7 +61,7 @@ describe("chargemesh-site-export", () => {
     const signature = new Uint8Array(64).fill(7);
     const m = meterId("big-meter");
     const N = 154_001;
-    let prevHash = new Uint8Array(32);
+    let prevHash: Uint8Array = new Uint8Array(32);
     for (let seq = 0; seq < N; seq++) {
       const bodyBytes = encodeRecordBody({
         version: 1,

@@ -1,6 +1,6 @@
 /**
  * Finding codes of the ledger verifier (docs/auditing.md "Finding codes"). Codes never change once
- * released. `duplicate_record` is the only informational code; every other code fails verification.
+ * released. `duplicate_record` and `claim_behind_records` are informational; every other code fails.
  */
 export type FindingCode =
   | "malformed_bundle"
@@ -27,12 +27,16 @@ export type FindingCode =
   | "session_incomplete"
   | "energy_mismatch"
   | "claim_mismatch"
+  | "claim_behind_records"
   | "claim_without_records"
   | "session_without_claim"
   | "duplicate_claim"
   | "total_mismatch";
 
-export const INFORMATIONAL_CODES: ReadonlySet<FindingCode> = new Set(["duplicate_record"]);
+export const INFORMATIONAL_CODES: ReadonlySet<FindingCode> = new Set([
+  "duplicate_record",
+  "claim_behind_records",
+]);
 
 export interface Finding {
   readonly code: FindingCode;

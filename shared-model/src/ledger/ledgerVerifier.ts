@@ -440,12 +440,18 @@ export class LedgerVerifier {
       }
       claimed.add(c.sessionId);
       const s = signed.get(c.sessionId);
+      const terminal = SITE_STATES.has(c.state) && isTerminalSiteState(c.state as SiteState);
       if (!s) {
-        this.add({
-          code: "claim_without_records",
-          message: `session ${c.sessionId} is claimed (${c.energyWh ?? "no"} Wh) but no verified record carries it`,
-          ...at,
-        });
+        // A session that never charged (still authorizing, or rejected/failed before its begin) and claims no energy has no records to show.
+        const neverCharged =
+          c.energyWh === null &&
+          (c.state === "authorizing" || c.state === "rejected" || c.state === "failed");
+        if (!neverCharged)
+          this.add({
+            code: "claim_without_records",
+            message: `session ${c.sessionId} is claimed (${c.state}, ${c.energyWh ?? "no"} Wh) but no verified record carries it`,
+            ...at,
+          });
         continue;
       }
       const mismatch = (field: string, claimedValue: unknown, signedValue: unknown) =>
@@ -457,9 +463,21 @@ export class LedgerVerifier {
         });
       if (c.meterId !== s.meterId) mismatch("meterId", c.meterId, s.meterId);
       if (c.stallId !== s.stallId) mismatch("stallId", c.stallId, s.stallId);
-      const terminal = SITE_STATES.has(c.state) && isTerminalSiteState(c.state as SiteState);
-      if (!SITE_STATES.has(c.state)) mismatch("state", c.state, "a site session state");
-      else if (terminal && !s.complete) {
+      if (!SITE_STATES.has(c.state)) {
+        mismatch("state", c.state, "a site session state");
+        continue;
+      }
+      if (!terminal && c.energyWh === null) {
+        // The site's journal lags its signed records (a crash between the two writes): it claims nothing yet.
+        if (s.endSeq !== null)
+          this.add({
+            code: "claim_behind_records",
+            message: `session ${c.sessionId} is claimed ${c.state} with no energy, its signed records already end (seq ${s.endSeq})`,
+            ...at,
+          });
+        continue;
+      }
+      if (terminal && !s.complete) {
         this.add({
           code: "session_incomplete",
           message: `session ${c.sessionId} is claimed ${c.state} but its signed begin and end records are not both present`,

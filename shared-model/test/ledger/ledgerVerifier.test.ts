@@ -300,6 +300,22 @@ describe("ledger verifier", () => {
     ]);
   });
 
+  test("a claim of a session that never charged needs no records; a journal lagging its records is a note", () => {
+    const rejected = {
+      ...fx.bundle.sessions[0]!,
+      sessionId: fx.bundle.sessions[0]!.sessionId.replace(/.$/, "R"),
+      state: "rejected",
+      energyWh: null,
+    };
+    expect(verify({ ...fx.bundle, sessions: [...fx.bundle.sessions, rejected] }).findings).toEqual([]);
+    const lagging = verify({
+      ...fx.bundle,
+      sessions: fx.bundle.sessions.map((s, j) => (j === 0 ? { ...s, state: "stopping", energyWh: null } : s)),
+    });
+    expect(codes(lagging)).toEqual(["claim_behind_records"]);
+    expect(lagging.verdict).toBe("verified");
+  });
+
   test("a bundle of claims with zero records, and an empty bundle, fail", () => {
     const noRecords = verify({
       ...fx.bundle,
