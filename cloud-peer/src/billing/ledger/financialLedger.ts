@@ -59,8 +59,8 @@ export interface InvoiceBasisInput {
   readonly totalMinor: bigint;
   /** Lines of this basis: the full rating for basis 0, the difference to the previous basis after. */
   readonly lines: readonly InvoiceLineInput[];
-  /** Posting of this basis (the invoice, or the adjustment's difference). */
-  readonly posting: TransactionInput;
+  /** Posting of this basis (the invoice, or the adjustment's difference); null when every amount is zero. */
+  readonly posting: TransactionInput | null;
 }
 
 export interface InvoiceInput {
@@ -83,7 +83,7 @@ export interface StoredInvoiceBasis {
   readonly endRecord: Uint8Array;
   readonly energyWh: number;
   readonly totalMinor: bigint;
-  readonly txId: string;
+  readonly txId: string | null;
 }
 
 export interface StoredInvoiceLine extends InvoiceLineInput {
@@ -250,6 +250,10 @@ export interface FinancialLedger {
   ): Promise<boolean>;
   payment(paymentKey: string): Promise<StoredPayment | null>;
   paymentsOfSession(sessionId: string): Promise<StoredPayment[]>;
+  /** Pending payments whose next attempt is due at `nowMs`, oldest first. */
+  duePayments(nowMs: number, limit: number): Promise<StoredPayment[]>;
+  /** The contracts an account was invoiced for. */
+  contractsOfAccount(accountId: AccountId): Promise<string[]>;
   /** Payments of an account in `pending`/`declined` state. */
   openPaymentsOfAccount(accountId: AccountId): Promise<StoredPayment[]>;
   recordAttempt(attempt: AttemptInput): Promise<void>;

@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS invoice_bases (
   end_record BYTEA NOT NULL,
   energy_wh BIGINT NOT NULL CHECK (energy_wh >= 0),
   total_minor BIGINT NOT NULL,
-  tx_id TEXT NOT NULL UNIQUE REFERENCES fin_transactions(tx_id) DEFERRABLE INITIALLY DEFERRED,
+  tx_id TEXT UNIQUE REFERENCES fin_transactions(tx_id) DEFERRABLE INITIALLY DEFERRED,
   PRIMARY KEY (invoice_id, basis_no),
   UNIQUE (invoice_id, basis_key)
 );
@@ -141,6 +141,8 @@ CREATE TABLE IF NOT EXISTS payments (
   created_at_ms BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS payments_session ON payments(session_id);
+CREATE INDEX IF NOT EXISTS payments_due ON payments(status, next_attempt_at_ms);
+CREATE INDEX IF NOT EXISTS invoices_account ON invoices(account_id);
 CREATE OR REPLACE FUNCTION ledger_check_payment() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN RAISE EXCEPTION 'ledger: payments are never deleted'; END IF;

@@ -240,8 +240,9 @@ export class SqlFinancialLedger implements FinancialLedger {
     basisNo: number,
     basis: InvoiceBasisInput,
   ): Promise<void> {
-    const posted = await this.postIn(db, basis.posting);
-    if (!posted.created) throw new ChargemeshError("conflict", `posting ${basis.posting.externalRef} exists`);
+    const posted = basis.posting ? await this.postIn(db, basis.posting) : { created: true, txId: null };
+    if (!posted.created)
+      throw new ChargemeshError("conflict", `posting ${basis.posting?.externalRef} exists`);
     await db.execute(
       "INSERT INTO invoice_bases (invoice_id, basis_no, basis_key, begin_record, end_record, energy_wh, total_minor, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       [
@@ -355,7 +356,7 @@ export class SqlFinancialLedger implements FinancialLedger {
         endRecord: b.end_record as Uint8Array,
         energyWh: num(b.energy_wh!),
         totalMinor: big(b.total_minor!),
-        txId: str(b.tx_id!),
+        txId: optStr(b.tx_id!),
       })),
       lines: lines.map((l) => ({
         basisNo: num(l.basis_no!),
@@ -532,6 +533,22 @@ export class SqlFinancialLedger implements FinancialLedger {
     return (
       await this.sql.query("SELECT * FROM payments WHERE session_id = ? ORDER BY payment_key", [sessionId])
     ).map(paymentFrom);
+  }
+
+  async duePayments(nowMs: number, limit: number): Promise<StoredPayment[]> {
+    const rows = await this.sql.query(
+      "SELECT * FROM payments WHERE status = 'pending' AND next_attempt_at_ms <= ? ORDER BY next_attempt_at_ms, payment_key LIMIT ?",
+      [nowMs, limit],
+    );
+    return rows.map(paymentFrom);
+  }
+
+  async contractsOfAccount(accountId: AccountId): Promise<string[]> {
+    const rows = await this.sql.query(
+      "SELECT DISTINCT contract_id FROM invoices WHERE account_id = ? ORDER BY contract_id",
+      [accountId],
+    );
+    return rows.map((r) => str(r.contract_id!));
   }
 
   async openPaymentsOfAccount(accountId: AccountId): Promise<StoredPayment[]> {

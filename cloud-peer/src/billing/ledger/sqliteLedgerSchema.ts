@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS invoice_bases (
   end_record BLOB NOT NULL,
   energy_wh INTEGER NOT NULL CHECK (energy_wh >= 0),
   total_minor INTEGER NOT NULL,
-  tx_id TEXT NOT NULL UNIQUE REFERENCES fin_transactions(tx_id) DEFERRABLE INITIALLY DEFERRED,
+  tx_id TEXT UNIQUE REFERENCES fin_transactions(tx_id) DEFERRABLE INITIALLY DEFERRED,
   PRIMARY KEY (invoice_id, basis_no),
   UNIQUE (invoice_id, basis_key)
 );
@@ -120,6 +120,8 @@ CREATE TABLE IF NOT EXISTS payments (
   created_at_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS payments_session ON payments(session_id);
+CREATE INDEX IF NOT EXISTS payments_due ON payments(status, next_attempt_at_ms);
+CREATE INDEX IF NOT EXISTS invoices_account ON invoices(account_id);
 CREATE TRIGGER IF NOT EXISTS payments_fixed BEFORE UPDATE ON payments
 WHEN NEW.amount_minor <> OLD.amount_minor OR NEW.session_id <> OLD.session_id OR NEW.purpose <> OLD.purpose
   OR OLD.status IN ('succeeded', 'abandoned') OR NEW.attempt_no < OLD.attempt_no
