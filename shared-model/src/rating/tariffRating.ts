@@ -296,7 +296,7 @@ function mergeLines(items: Billed[], timeline: SessionTimeline): TariffLine[] {
         billedQuantity: add(prev.billedQuantity, b.billed),
         exclVat,
         inclVat: withVat(exclVat, vat),
-        records: unionRecords(prev.records, records),
+        records: [...prev.records, ...records],
         periods: [...new Set([...prev.periods, ...periods])],
       };
       continue;
@@ -319,12 +319,17 @@ function mergeLines(items: Billed[], timeline: SessionTimeline): TariffLine[] {
       periods,
     });
   }
-  return out;
+  return out.map((l) => ({ ...l, records: distinctRecords(l.records) }));
 }
 
-function unionRecords(a: readonly SignedRecordRef[], b: readonly SignedRecordRef[]): SignedRecordRef[] {
-  const seen = new Set(a.map((r) => `${r.meterId}/${r.seq}`));
-  return [...a, ...b.filter((r) => !seen.has(`${r.meterId}/${r.seq}`))];
+function distinctRecords(rs: readonly SignedRecordRef[]): SignedRecordRef[] {
+  const seen = new Set<string>();
+  return rs.filter((r) => {
+    const key = `${r.meterId}/${r.seq}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**
