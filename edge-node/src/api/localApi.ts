@@ -1,219 +1,245 @@
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { WebSocketServer } from "ws";
-import type { WebSocket } from "ws";
-import type { Registry } from "prom-client";
-import { ChargemeshError, httpStatusOf, sessionId as toSessionId, stallId as toStallId } from "@chargemesh/shared-model";
-import type { Clock, SessionId, SiteId, TechnicianId } from "@chargemesh/shared-model";
-import type { SessionOrchestrator, TelemetryFrame } from "../session/sessionOrchestrator.js";
-import type { SessionEntry, SessionJournal } from "../session/sessionJournal.js";
-import { technicianFromToken } from "./technicianAuth.js";
+import type { AddressInfo, Socket } from "node:net";
+import Fastify from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import fastifyWebsocket from "@fastify/websocket";
+import { systemClock } from "@chargemesh/shared-model";
+import { LIVE_FEED_PROTOCOL } from "@chargemesh/shared-model/contracts";
+import { DEFAULT_LOCAL_API_LIMITS } from "./apiLimits.js";
+import type { LocalApiLimits } from "./apiLimits.js";
+import { localApiMetrics } from "./apiMetrics.js";
+import { browserGuards } from "./browserGuards.js";
+import { credentialOf, identifyCaller } from "./callerIdentity.js";
+import type { Caller } from "./callerIdentity.js";
+import { CredentialBudget } from "./credentialBudget.js";
+import { kioskStatic } from "./kioskStatic.js";
+import { LiveFeedHub } from "./liveFeed.js";
+import type { LocalApiDeps } from "./localApiDeps.js";
+import { LocalApiError, toLocalApiError } from "./localApiError.js";
+import { actionRoutes } from "./actionRoutes.js";
+import { readRoutes, stallsFor } from "./readRoutes.js";
+import type { RouteContext } from "./readRoutes.js";
 
-/** Checks a car's or phone's session token; returns the one session it may read, or an error. */
-export type SessionTokenCheck = (token: string) => { ok: true; sessionId: SessionId } | { ok: false; code: string; message: string };
-
-export interface LocalApiDeps {
-  readonly siteId: SiteId;
-  readonly clock: Clock;
-  readonly gridLimitW: () => number;
-  readonly orchestrator: SessionOrchestrator;
-  readonly journal: SessionJournal;
-  readonly technicians: readonly { readonly id: TechnicianId; readonly tokenSha256: string }[];
-  readonly checkSessionToken: SessionTokenCheck | null;
-  readonly currentPlan: () => unknown;
-  readonly metrics: Registry;
-  /** Extra static files (the kiosk build), served under / when present. */
-  readonly staticHandler?: (req: IncomingMessage, res: ServerResponse) => boolean;
-}
+export type { LocalApiDeps } from "./localApiDeps.js";
+export type { SessionTokenCheck } from "./callerIdentity.js";
 
 export interface LocalApi {
   readonly url: string;
+  /** The limits in force (defaults with the caller's overrides). */
+  readonly limits: LocalApiLimits;
   close(): Promise<void>;
 }
 
-type Caller = { kind: "technician"; id: TechnicianId } | { kind: "session"; sessionId: SessionId } | { kind: "public" };
-
 /**
- * The site's local HTTP + WebSocket API for the kiosk and the car: reads are open at site level,
- * session data needs that session's token (or a technician), actions need a technician credential
- * and are recorded with who did them. Errors are JSON `{error: {code, message}}` with mapped statuses.
+ * The site's local HTTP + WebSocket API for the kiosk and the car, on fastify: limits before
+ * authentication (connections, headers, body, frames, timeouts, a failed-credential budget per
+ * address), credentials in headers only, Host and Origin checks for browsers. Reads of the site are
+ * open; session data needs that session's token or a technician; actions need a technician and are
+ * recorded with who did them. Errors are `{error: {code, message}}` with statuses from `httpStatus.ts`.
+ * Serves the built kiosk at `/` when `kioskDir` is given. Rejects when it cannot listen.
  */
 export async function startLocalApi(deps: LocalApiDeps, host: string, port: number): Promise<LocalApi> {
-  const server: Server = createServer((req, res) => {
-    handle(deps, req, res).catch((e) => sendError(res, e));
-  });
-  const wss = new WebSocketServer({ noServer: true });
-  const subscribers = new Map<WebSocket, Caller>();
+  const limits: LocalApiLimits = { ...DEFAULT_LOCAL_API_LIMITS, ...deps.limits };
+  const metrics = localApiMetrics(deps.metrics);
+  const budget = new CredentialBudget(limits, deps.limiterClock ?? systemClock);
+  const guards = browserGuards(deps.allowedHosts ?? [], deps.allowedOrigins ?? []);
+  const hub = new LiveFeedHub(limits, (n) => metrics.liveSubscribers.set(n));
+  const callers = new WeakMap<FastifyRequest, Caller>();
+  const sockets = new Set<Socket>();
 
-  server.on("upgrade", (req, socket, head) => {
-    const url = new URL(req.url ?? "/", "http://local");
-    if (url.pathname !== "/live") return socket.destroy();
-    const caller = identify(deps, req, url);
-    if (caller instanceof ChargemeshError) {
-      socket.write(`HTTP/1.1 ${httpStatusOf[caller.code]} Unauthorized\r\n\r\n`);
-      return socket.destroy();
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      subscribers.set(ws, caller);
-      ws.on("close", () => subscribers.delete(ws));
-      ws.send(JSON.stringify({ type: "hello", siteId: deps.siteId, stalls: deps.orchestrator.stallViews().map((v) => publicStall(v, caller)) }));
-    });
+  const app: FastifyInstance = Fastify({
+    serverFactory: (handler) =>
+      guardedServer(handler, limits, sockets, () =>
+        metrics.refused.inc({ limit: "connections_per_address" }),
+      ),
+    bodyLimit: limits.maxBodyBytes,
+    routerOptions: { maxParamLength: limits.maxParamLength },
+    connectionTimeout: limits.idleTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: 5_000,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    logger: false,
   });
 
-  const onTelemetry = (frame: TelemetryFrame) => {
-    for (const [ws, caller] of subscribers) {
-      if (caller.kind === "technician" || (caller.kind === "session" && caller.sessionId === frame.sessionId)) {
-        ws.send(JSON.stringify({ type: "telemetry", ...frame }));
-      } else if (caller.kind === "public") {
-        ws.send(JSON.stringify({ type: "telemetry", atMs: frame.atMs, stallId: frame.stallId, powerW: frame.powerW }));
-      }
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === "") return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch (e) {
+      done(
+        new LocalApiError("malformed_json", `request body is not JSON: ${(e as Error).message}`),
+        undefined,
+      );
     }
-  };
-  const onSession = (entry: SessionEntry) => {
-    for (const [ws, caller] of subscribers) {
-      if (caller.kind === "technician" || (caller.kind === "session" && caller.sessionId === entry.sessionId)) {
-        ws.send(JSON.stringify({ type: "session", session: entry }));
-      }
+  });
+  app.addContentTypeParser("*", (_req, _payload, done) =>
+    done(new LocalApiError("invalid_input", "request bodies are application/json"), undefined),
+  );
+
+  app.setErrorHandler((e, req, reply) => {
+    const err = toLocalApiError(e);
+    if (err.code === "internal")
+      deps.log?.warn(
+        { err: String((e as Error)?.stack ?? e), url: req.url.slice(0, 200) },
+        "local API internal error",
+      );
+    if (err.code === "rate_limited" || err.code === "forbidden" || err.code === "too_large")
+      metrics.refused.inc({ limit: err.code });
+    if (err.code === "unauthorized") metrics.credentialFailures.inc();
+    if (err.retryAfterS !== undefined) void reply.header("retry-after", String(err.retryAfterS));
+    if (req.headers.upgrade) {
+      // a refused WebSocket handshake: answer, then close the connection (it never becomes a socket)
+      void reply.header("connection", "close");
+      reply.raw.once("finish", () => req.raw.socket.destroy());
     }
+    return reply.status(err.status).send({ error: { code: err.code, message: err.message } });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .status(404)
+      .send({ error: { code: "not_found", message: `no route ${req.method} ${req.url.slice(0, 200)}` } }),
+  );
+
+  app.addHook("onRequest", async (req, reply) => {
+    void reply
+      .header("cache-control", "no-store")
+      .header("x-content-type-options", "nosniff")
+      .header("referrer-policy", "no-referrer");
+    guards.checkHost(req.headers.host);
+    if (/[?&]token=/.test(req.url))
+      throw new LocalApiError(
+        "invalid_input",
+        "credentials go in the Authorization header, never in the URL",
+      );
+    if (req.url.startsWith("/api/") || req.url === "/live" || req.url.startsWith("/live?")) {
+      callers.set(
+        req,
+        identifyCaller(credentialOf(req.headers), req.ip, {
+          technicians: deps.technicians,
+          checkSessionToken: deps.checkSessionToken,
+          budget,
+        }),
+      );
+    }
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    metrics.requests.inc({ route: req.routeOptions.url ?? "unmatched", status: String(reply.statusCode) });
+  });
+
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: limits.wsMaxPayloadBytes,
+      handleProtocols: (offered: Set<string>) =>
+        offered.has(LIVE_FEED_PROTOCOL) ? LIVE_FEED_PROTOCOL : false,
+    },
+  });
+
+  const ctx: RouteContext = {
+    deps,
+    limits,
+    callerOf: (req) => callers.get(req) ?? { kind: "public" },
   };
+  readRoutes(app, ctx);
+  actionRoutes(app, ctx);
+
+  app.get(
+    "/live",
+    {
+      websocket: true,
+      preValidation: async (req) => {
+        guards.checkOrigin(req.headers.origin, req.headers.host);
+        if (!hub.hasRoom()) throw new LocalApiError("unavailable", "the live feed is full; try again later");
+      },
+    },
+    (socket, req) => {
+      const caller = ctx.callerOf(req);
+      hub.add(socket, caller, { type: "hello", siteId: deps.siteId, stalls: stallsFor(deps, caller) });
+    },
+  );
+
+  await kioskStatic(app, deps.kioskDir ?? null);
+
+  const onTelemetry = hub.telemetry.bind(hub);
+  const onSession = hub.session.bind(hub);
+  const onStall = hub.stall.bind(hub);
   deps.orchestrator.on("telemetry", onTelemetry);
   deps.orchestrator.on("session", onSession);
+  deps.orchestrator.on("stall", onStall);
+  const offPlan = deps.onPlan?.((p) => hub.plan(p)) ?? (() => undefined);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
+  await app.listen({ host, port });
+  const addr = app.server.address() as AddressInfo;
+  const urlHost = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  let closing: Promise<void> | null = null;
   return {
-    url: `http://${host}:${addr.port}`,
-    close: async () => {
-      deps.orchestrator.off("telemetry", onTelemetry);
-      deps.orchestrator.off("session", onSession);
-      for (const ws of subscribers.keys()) ws.terminate();
-      wss.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    url: `http://${urlHost}:${addr.port}`,
+    limits,
+    close: () =>
+      (closing ??= (async () => {
+        deps.orchestrator.off("telemetry", onTelemetry);
+        deps.orchestrator.off("session", onSession);
+        deps.orchestrator.off("stall", onStall);
+        offPlan();
+        hub.close();
+        const closed = app.close();
+        for (const s of sockets) s.destroy(); // upgraded and half-open sockets too
+        await closed;
+      })()),
   };
 }
 
-function bearer(req: IncomingMessage, url: URL): string | null {
-  const h = req.headers.authorization;
-  if (h && h.startsWith("Bearer ")) return h.slice(7).trim();
-  return url.searchParams.get("token");
-}
-
-function identify(deps: LocalApiDeps, req: IncomingMessage, url: URL): Caller | ChargemeshError {
-  const token = bearer(req, url);
-  if (!token) return { kind: "public" };
-  const tech = technicianFromToken(token, deps.technicians);
-  if (tech) return { kind: "technician", id: tech };
-  if (deps.checkSessionToken) {
-    const r = deps.checkSessionToken(token);
-    if (r.ok) return { kind: "session", sessionId: r.sessionId };
-    return new ChargemeshError("unauthorized", `session token refused: ${r.code}: ${r.message}`);
-  }
-  return new ChargemeshError("unauthorized", "unknown credential");
-}
-
-function publicStall(v: ReturnType<SessionOrchestrator["stallViews"]>[number], caller: Caller) {
-  if (caller.kind === "technician") return v;
-  return { stallId: v.stallId, phase: v.phase, powerW: v.powerW, meterFault: v.meterFault };
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > 64 * 1024) throw new ChargemeshError("invalid_input", "request body over 64 KiB");
-    chunks.push(c as Buffer);
-  }
-  if (size === 0) return {};
-  try {
-    const v = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not an object");
-    return v as Record<string, unknown>;
-  } catch (e) {
-    throw new ChargemeshError("malformed_json", `request body is not a JSON object: ${(e as Error).message}`);
-  }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
-  res.end(JSON.stringify(body));
-}
-
-function sendError(res: ServerResponse, e: unknown): void {
-  const err = e instanceof ChargemeshError ? e : new ChargemeshError("internal", String((e as Error)?.message ?? e));
-  if (!res.headersSent) send(res, httpStatusOf[err.code], { error: { code: err.code, message: err.message } });
-  else res.end();
-}
-
-function requireTechnician(caller: Caller): TechnicianId {
-  if (caller.kind !== "technician") throw new ChargemeshError("unauthorized", "a technician credential is required");
-  return caller.id;
-}
-
-async function handle(deps: LocalApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://local");
-  const path = url.pathname;
-  const method = req.method ?? "GET";
-  if (method === "GET" && path === "/healthz") return send(res, 200, { ok: true, siteId: deps.siteId });
-  if (method === "GET" && path === "/metrics") {
-    res.writeHead(200, { "content-type": deps.metrics.contentType });
-    res.end(await deps.metrics.metrics());
-    return;
-  }
-  if (!path.startsWith("/api/")) {
-    if (deps.staticHandler?.(req, res)) return;
-    throw new ChargemeshError("not_found", `no route ${method} ${path}`);
-  }
-  const caller = identify(deps, req, url);
-  if (caller instanceof ChargemeshError) throw caller;
-
-  if (method === "GET" && path === "/api/site") {
-    return send(res, 200, {
-      siteId: deps.siteId,
-      gridLimitW: deps.gridLimitW(),
-      stalls: deps.orchestrator.stallViews().map((v) => publicStall(v, caller)),
+/**
+ * The node:http server under fastify, with the header limits and timeouts, the total connection
+ * limit (`maxConnections`), and the per-address limit (extra connections are closed at accept).
+ * Every accepted socket is in `sockets` until it closes.
+ */
+function guardedServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  limits: LocalApiLimits,
+  sockets: Set<Socket>,
+  onRefused: () => void,
+): Server {
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+    },
+    handler,
+  );
+  server.maxHeadersCount = limits.maxHeaderCount;
+  server.maxConnections = limits.maxConnections;
+  const perAddress = new Map<string, number>();
+  server.on("connection", (socket: Socket) => {
+    socket.on("error", () => socket.destroy());
+    const address = socket.remoteAddress ?? "unknown";
+    const n = (perAddress.get(address) ?? 0) + 1;
+    if (n > limits.maxConnectionsPerAddress) {
+      onRefused();
+      return void socket.destroy();
+    }
+    perAddress.set(address, n);
+    sockets.add(socket);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(address);
+      else perAddress.set(address, left);
     });
-  }
-  if (method === "GET" && path === "/api/power/plan") return send(res, 200, { plan: deps.currentPlan() });
-  if (method === "GET" && path === "/api/sessions") {
-    requireTechnician(caller);
-    const limit = Math.min(500, Math.max(1, Number(url.searchParams.get("limit") ?? 50) || 50));
-    return send(res, 200, { sessions: deps.journal.recent(limit) });
-  }
-  const sessionMatch = /^\/api\/sessions\/([^/]+)$/.exec(path);
-  if (method === "GET" && sessionMatch) {
-    const id = toSessionId(decodeURIComponent(sessionMatch[1]!));
-    if (caller.kind === "public") throw new ChargemeshError("unauthorized", "a session token or technician credential is required");
-    if (caller.kind === "session" && caller.sessionId !== id) throw new ChargemeshError("forbidden", "this token is for another session");
-    const entry = deps.journal.get(id);
-    if (!entry) throw new ChargemeshError("not_found", `no session ${id}`);
-    return send(res, 200, { session: entry });
-  }
-  const actionMatch = /^\/api\/stalls\/([^/]+)\/(stop|out-of-service)$/.exec(path);
-  if (method === "POST" && actionMatch) {
-    const technician = requireTechnician(caller);
-    const stall = toStallId(decodeURIComponent(actionMatch[1]!));
-    const body = await readJson(req);
-    const note = typeof body.note === "string" ? body.note.slice(0, 500) : "";
-    if (actionMatch[2] === "stop") {
-      const sessionId = deps.orchestrator.activeSessionOf(stall);
-      if (!deps.orchestrator.requestStop(stall, "technician_stop", technician)) {
-        throw new ChargemeshError("conflict", `stall ${stall} has no active session`);
-      }
-      await deps.journal.recordTechnicianAction({ at: deps.clock.now(), technicianId: technician, action: "stop_session", stallId: stall, sessionId, note });
-      return send(res, 202, { accepted: true, sessionId });
-    }
-    if (typeof body.outOfService !== "boolean") throw new ChargemeshError("invalid_input", "body.outOfService must be true or false");
-    if (!(await deps.orchestrator.setOutOfService(stall, body.outOfService, technician, note))) {
-      throw new ChargemeshError("not_found", `no stall ${stall}`);
-    }
-    return send(res, 200, { stallId: stall, outOfService: body.outOfService });
-  }
-  throw new ChargemeshError("not_found", `no route ${method} ${path}`);
+  });
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    const status =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? "431 Request Header Fields Too Large"
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? "408 Request Timeout"
+          : "400 Bad Request";
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    else socket.destroy();
+  });
+  return server;
 }

@@ -3,6 +3,7 @@ import { SiteController } from "../siteController.js";
 import type { SiteControllerOptions } from "../siteController.js";
 import { startLocalApi } from "../api/localApi.js";
 import type { LocalApi } from "../api/localApi.js";
+import type { PlanRecord } from "../power/powerManagerTypes.js";
 
 export interface RunningSite {
   readonly controller: SiteController;
@@ -14,7 +15,7 @@ export interface RunningSite {
 export interface RuntimeOptions extends SiteControllerOptions {
   /** Serve the local API (for the kiosk and cars); null to run headless. */
   readonly api: { readonly host: string; readonly port: number } | null;
-  readonly currentPlan: () => unknown;
+  readonly currentPlan: () => PlanRecord | null;
   /** Called before every tick: simulated hardware advances to the clock's present here. */
   readonly beforeTick?: () => void;
 }

@@ -11,7 +11,7 @@ import { startLocalApi } from "../../src/api/localApi.js";
 import type { LocalApi } from "../../src/api/localApi.js";
 import { technicianTokenDigest } from "../../src/api/technicianAuth.js";
 import { localOperatorCertifier } from "../../src/audit/meterProvisioning.js";
-import { nodeEd25519 } from "../../src/crypto/nodeEd25519.js";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { FakeStall } from "../session/fakeStall.js";
 import { TestSecureElement } from "../session/testSecureElement.js";
 
@@ -33,10 +33,26 @@ beforeAll(async () => {
     config,
     clock,
     random: new SeededRandom(3),
-    hardware: stalls.map((s, i) => ({ config: config.stalls[i]!, meter: s.meter, stage: s.stage, link: s.link })),
-    authorizer: { authorize: async () => ({ accepted: true, reason: "Accepted", contractId: contractId("DE-ABC-C12345678-9"), caps: {}, mode: "online" }) },
+    hardware: stalls.map((s, i) => ({
+      config: config.stalls[i]!,
+      meter: s.meter,
+      stage: s.stage,
+      link: s.link,
+    })),
+    authorizer: {
+      authorize: async () => ({
+        accepted: true,
+        reason: "Accepted",
+        contractId: contractId("DE-ABC-C12345678-9"),
+        caps: {},
+        mode: "online",
+      }),
+    },
     secureElement: new TestSecureElement(),
-    power: (hw) => ({ stallCharging: () => {}, replan: async () => void (await Promise.all(hw.map((h) => h.stage.setLimit(h.config.maxW)))) }),
+    power: (hw) => ({
+      stallCharging: () => {},
+      replan: async () => void (await Promise.all(hw.map((h) => h.stage.setLimit(h.config.maxW)))),
+    }),
     certifyMeter: localOperatorCertifier("op", new Uint8Array(32).fill(5), nodeEd25519, clock),
     log: pino({ level: "silent" }),
   });
@@ -49,7 +65,7 @@ beforeAll(async () => {
       journal: site.journal,
       technicians: config.technicians,
       checkSessionToken: (t) => site.checkSessionToken(t),
-      currentPlan: () => ({ setpoints: {} }),
+      currentPlan: () => null,
       metrics: site.metrics.registry,
     },
     "127.0.0.1",
@@ -69,15 +85,22 @@ async function tick(n: number) {
   }
 }
 
-const get = (path: string, token?: string) => fetch(api.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+const get = (path: string, token?: string) =>
+  fetch(api.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 const post = (path: string, body: unknown, token?: string) =>
-  fetch(api.url + path, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  fetch(api.url + path, {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  });
 
 describe("local API", () => {
   test("site overview is open; session data needs that session's token or a technician", async () => {
     stalls[0]!.plug({ certificateChain: [new Uint8Array([1])] });
     await tick(3);
-    const site1 = (await (await get("/api/site")).json()) as { stalls: { stallId: string; phase: string; sessionId?: string }[] };
+    const site1 = (await (await get("/api/site")).json()) as {
+      stalls: { stallId: string; phase: string; sessionId?: string }[];
+    };
     expect(site1.stalls[0]).toMatchObject({ stallId: "s1", phase: "charging" });
     expect(site1.stalls[0]!.sessionId).toBeUndefined();
     const sid = site.orchestrator.activeSessionOf(site.config.stalls[0]!.id)!;
@@ -98,7 +121,9 @@ describe("local API", () => {
 
   test("a session token's live feed carries only its own session; tokens are refreshed while charging", async () => {
     const sid = site.orchestrator.activeSessionOf(site.config.stalls[1]!.id)!;
-    const ws = new WebSocket(`${api.url.replace("http", "ws")}/live?token=${encodeURIComponent(stalls[1]!.token!)}`);
+    const ws = new WebSocket(`${api.url.replace("http", "ws")}/live`, {
+      headers: { authorization: `Bearer ${stalls[1]!.token!}` },
+    });
     const frames: { type: string; sessionId?: string }[] = [];
     ws.on("message", (m) => frames.push(JSON.parse(String(m))));
     await new Promise((r) => ws.once("open", r));
@@ -128,7 +153,9 @@ describe("local API", () => {
     expect(stopped.stopReason).toBe("technician_stop");
     expect(stopped.stoppedBy).toBe("alice");
     expect((await post("/api/stalls/s1/stop", {}, "alice-secret")).status).toBe(409);
-    expect((await post("/api/stalls/nope/out-of-service", { outOfService: true }, "alice-secret")).status).toBe(404);
+    expect(
+      (await post("/api/stalls/nope/out-of-service", { outOfService: true }, "alice-secret")).status,
+    ).toBe(404);
   });
 
   test("metrics are Prometheus text", async () => {
