@@ -110,7 +110,6 @@ interface MeterState {
   readonly meterId: MeterId;
   readonly certs: readonly MeterCertificate[];
   records: number;
-  unverified: number;
   first: Mark | null;
   last: Mark | null;
   /** Highest seq seen (valid or not) and the hashes seen at it. */
@@ -222,10 +221,8 @@ export class LedgerVerifier {
     const body = p.record.body;
     const m = this.meter(body.meterId);
     const at = { meterId: body.meterId as string, seq: body.seq, index: p.index };
-    if (m.certs.length === 0) {
-      m.unverified++;
-      return;
-    }
+    // Records of a meter without a valid certificate are named once (unknown_meter) and take no part.
+    if (m.certs.length === 0) return;
     if (m.seenSeq !== null && body.seq < m.seenSeq) {
       return this.add({
         code: "record_out_of_order",
@@ -578,7 +575,6 @@ export class LedgerVerifier {
         meterId,
         certs,
         records: 0,
-        unverified: 0,
         first: null,
         last: null,
         seenSeq: null,
