@@ -28,3 +28,7 @@ export * from "./ledger/idleRecorder.js";
 export * from "./config/siteConfigDocument.js";
 export * from "./ocpp/ocppSite.js";
 export * from "./config/siteKeys.js";
+export * from "./ocpp/ocppServer.js";
+export * from "./ocpp/ocppSchemaValidator.js";
+export * from "./ocpp/ocppRpcConnection.js";
+export * from "./api/siteApiDeps.js";
