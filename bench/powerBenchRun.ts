@@ -231,8 +231,14 @@ export async function runDay(
     }
     const outage = second >= sc.outage.fromS && second < sc.outage.untilS;
     const steady = second - lastEventS >= STEADY_AFTER_S && !outage;
-    for (const t of steady ? [m.oracle, m.oracleSteady] : [m.oracle])
-      tallyOracle(t, l, sc, stages, trueAcceptance, outage ? sc.outage.stall : -1);
+    tallyOracle(
+      steady ? [m.oracle, m.oracleSteady] : [m.oracle],
+      l,
+      sc,
+      stages,
+      trueAcceptance,
+      outage ? sc.outage.stall : -1,
+    );
     const over = overNow(second + 1);
     if (over > 0) {
       m.breachInstants++;
@@ -251,7 +257,7 @@ export async function runDay(
  *  claims the minimum, as no stage can offer less, and is owed only what the car takes); the stall
  *  in an outage is a fixed claim at the limit it really enforces. */
 function tallyOracle(
-  t: OracleTally,
+  tallies: OracleTally[],
   limits: LimitNode,
   sc: Scenario,
   stages: SimPowerStage[],
@@ -286,13 +292,15 @@ function tallyOracle(
     n++;
     if (Math.abs(got - fair) > Math.max(1_000, 0.05 * fair)) unfair = true;
   });
-  t.steps++;
-  t.deliveredWs += delivered;
-  t.fairWs += fairSum;
-  if (demand > fairSum + 1 && n > 0) {
-    t.contended++;
-    t.jainSum += x2 > 0 ? (x1 * x1) / (n * x2) : 1;
-    if (unfair) t.unfair++;
+  for (const t of tallies) {
+    t.steps++;
+    t.deliveredWs += delivered;
+    t.fairWs += fairSum;
+    if (demand > fairSum + 1 && n > 0) {
+      t.contended++;
+      t.jainSum += x2 > 0 ? (x1 * x1) / (n * x2) : 1;
+      if (unfair) t.unfair++;
+    }
   }
 }
 
