@@ -560,6 +560,17 @@ export class SqlFinancialLedger implements FinancialLedger {
   }
 
   async recordAttempt(a: AttemptInput): Promise<void> {
+    // Two peers may record a try of the same key at once: the primary key decides, the loser takes the next number.
+    for (let tries = 0; ; tries++) {
+      try {
+        return await this.insertAttempt(a);
+      } catch (e) {
+        if (!isConflict(e) || tries >= 5) throw e;
+      }
+    }
+  }
+
+  private async insertAttempt(a: AttemptInput): Promise<void> {
     await this.sql.transaction(async (db) => {
       const n = await db.query("SELECT COUNT(*) AS n FROM payment_attempts WHERE idempotency_key = ?", [
         a.idempotencyKey,
