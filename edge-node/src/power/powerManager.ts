@@ -259,7 +259,11 @@ export class PowerManager implements PowerCoordinator {
         // a faulted stage that answers again gets what it refused sent again (once per tick)
         if (!NO_CONTACT.has(status.state) && st.awaitingId === null && !st.cmd.settled())
           this.write(st, this.wanted(st, status));
-        if (this.budget(st, status) > this.reservedInPlan(st)) urgent = "reservation"; // it may draw more than the plan set aside
+        const budget = this.budget(st, status);
+        const reserved = this.reservedInPlan(st);
+        if (budget > reserved)
+          urgent = "reservation"; // it may draw more than the plan set aside
+        else if (budget + (this.opts.hysteresisW ?? 500) < reserved) soft = "reservation"; // it confirmed a lower limit
         if (this.recoverable(st, status, now)) {
           st.faulted = false;
           st.alarm = null;
