@@ -12,6 +12,10 @@ export interface ConnectionLimits {
   readonly maxIncomingPendingConnections?: number;
   /** Milliseconds an inbound connection may take to upgrade before it is dropped. */
   readonly inboundUpgradeTimeout?: number;
+  /** Inbound connections one remote host may have in their upgrade at once (unset: no per-host cap). */
+  readonly maxPendingUpgradesPerHost?: number;
+  /** Milliseconds an inbound TCP socket may stay silent before it is closed (libp2p's TCP default: 30 s). */
+  readonly inboundSocketInactivityTimeout?: number;
 }
 
 /**
@@ -22,13 +26,20 @@ export const CLOUD_CONNECTION_LIMITS: Readonly<Required<ConnectionLimits>> = Obj
   maxConnections: 10_000,
   inboundConnectionThreshold: 1_000,
   maxIncomingPendingConnections: 256,
-  inboundUpgradeTimeout: 30_000,
+  // A Noise + yamux upgrade takes a few round trips; 5 s covers a slow cellular link, and a socket that
+  // says nothing frees its slot after that instead of 30 s.
+  inboundUpgradeTimeout: 5_000,
+  // One address never holds more than an eighth of the pending slots.
+  maxPendingUpgradesPerHost: 32,
+  inboundSocketInactivityTimeout: 10_000,
 });
 
+type ManagerLimits = Omit<ConnectionLimits, "maxPendingUpgradesPerHost" | "inboundSocketInactivityTimeout">;
+
 /** The connection-manager init for libp2p: only the limits that are set (libp2p's defaults otherwise); throws on a limit below 1. */
-export function connectionManagerInit(limits: ConnectionLimits = {}): ConnectionLimits {
-  const init: { -readonly [K in keyof ConnectionLimits]: ConnectionLimits[K] } = {};
-  for (const key of Object.keys(limits) as (keyof ConnectionLimits)[]) {
+export function connectionManagerInit(limits: ConnectionLimits = {}): ManagerLimits {
+  const init: { -readonly [K in keyof ManagerLimits]: ManagerLimits[K] } = {};
+  for (const key of ["maxConnections", "inboundConnectionThreshold", "maxIncomingPendingConnections", "inboundUpgradeTimeout"] as const) {
     const value = limits[key];
     if (value === undefined) continue;
     if (!Number.isInteger(value) || value < 1)

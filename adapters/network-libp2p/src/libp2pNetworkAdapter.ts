@@ -247,10 +247,12 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     return true;
   }
 
+  /** A peer that breaks framing or the protocol: flagged, its stream reset and its connections closed. */
   private violation(ch: Channel, reason: string): false {
     this.opts.onViolation?.(ch.remote, reason);
     ch.stream.abort(new Error(`protocol violation: ${reason}`));
     this.lose(ch);
+    for (const c of this.opts.node.getConnections()) if (c.remotePeer.toString() === ch.remote) c.abort(new Error(`protocol violation: ${reason}`));
     return false;
   }
 

@@ -7,6 +7,7 @@ import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import type { ConnectionGater, PrivateKey } from "@libp2p/interface";
 import { connectionManagerInit } from "./connectionLimits.js";
+import { limitPendingUpgradesPerHost } from "./pendingUpgradeLimit.js";
 import type { ConnectionLimits } from "./connectionLimits.js";
 
 export interface SyncNodeOptions {
@@ -17,6 +18,8 @@ export interface SyncNodeOptions {
   readonly connectionGater?: ConnectionGater;
   /** Connection-manager limits; libp2p's defaults (fit for a site) where unset. A cloud peer passes `CLOUD_CONNECTION_LIMITS`. */
   readonly connectionLimits?: ConnectionLimits;
+  /** Hears each inbound connection refused because its host already has `maxPendingUpgradesPerHost` upgrading. */
+  readonly onPendingRefused?: (host: string) => void;
 }
 
 /** A libp2p node for sync: TCP and WebSockets, Noise (mutually authenticated Ed25519 identities), yamux; rejects (RangeError) a connection limit below 1. */
@@ -24,10 +27,17 @@ export async function createSyncNode(opts: SyncNodeOptions): Promise<Libp2p> {
   return createLibp2p({
     privateKey: opts.privateKey,
     addresses: { listen: [...(opts.listen ?? [])] },
-    transports: [tcp(), webSockets()],
+    transports: [
+      tcp(opts.connectionLimits?.inboundSocketInactivityTimeout === undefined ? {} : { inboundSocketInactivityTimeout: opts.connectionLimits.inboundSocketInactivityTimeout }),
+      webSockets(),
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: connectionManagerInit(opts.connectionLimits),
-    ...(opts.connectionGater ? { connectionGater: opts.connectionGater } : {}),
+    ...(opts.connectionLimits?.maxPendingUpgradesPerHost !== undefined
+      ? { connectionGater: limitPendingUpgradesPerHost(opts.connectionGater, opts.connectionLimits.maxPendingUpgradesPerHost, opts.onPendingRefused) }
+      : opts.connectionGater
+        ? { connectionGater: opts.connectionGater }
+        : {}),
   });
 }

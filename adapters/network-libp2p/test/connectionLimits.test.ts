@@ -2,6 +2,8 @@ import { afterEach, describe, expect, test } from "vitest";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import type { Libp2p } from "libp2p";
+import { createConnection } from "node:net";
+import type { Socket } from "node:net";
 import { createSyncNode } from "../src/syncNode.js";
 import { CLOUD_CONNECTION_LIMITS } from "../src/connectionLimits.js";
 import type { ConnectionLimits } from "../src/connectionLimits.js";
@@ -72,6 +74,39 @@ describe("createSyncNode connection limits", () => {
     const acceptedByCloud = await dialAll(cloud, await dialers(burst));
     expect(acceptedByCloud).toBe(burst);
     await until(() => cloud.getConnections().length === burst);
+  });
+
+  test("300 silent TCP sockets from one address take at most its per-host pending slots: a registered peer from another address connects meanwhile", async () => {
+    const refusedHosts: string[] = [];
+    const cloud = await createSyncNode({
+      privateKey: await generateKeyPair("Ed25519"),
+      listen: ["/ip4/127.0.0.1/tcp/0"],
+      connectionLimits: CLOUD_CONNECTION_LIMITS,
+      onPendingRefused: (h) => refusedHosts.push(h),
+    });
+    nodes.push(cloud);
+    const port = Number(cloud.getMultiaddrs()[0]!.toString().split("/")[4]);
+    const silent: Socket[] = [];
+    try {
+      await Promise.all(
+        Array.from(
+          { length: 300 },
+          () =>
+            new Promise<void>((resolve) => {
+              const s = createConnection({ host: "127.0.0.1", port, localAddress: "127.0.0.2" }, () => resolve());
+              s.on("error", () => resolve());
+              s.on("close", () => resolve());
+              silent.push(s);
+            }),
+        ),
+      );
+      await until(() => refusedHosts.length >= 300 - CLOUD_CONNECTION_LIMITS.maxPendingUpgradesPerHost, 10_000);
+      expect(new Set(refusedHosts)).toEqual(new Set(["127.0.0.2"]));
+      const [site] = await dialers(1);
+      expect(await dialAll(cloud, [site!])).toBe(1);
+    } finally {
+      for (const s of silent) s.destroy();
+    }
   });
 
   test("a limit below 1 is refused", async () => {

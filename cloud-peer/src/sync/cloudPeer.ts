@@ -135,7 +135,11 @@ export class CloudPeer {
       node,
       dial: opts.peers ?? [],
       inboundFilter,
-      onViolation: (p, why) => opts.onRefused?.(p, why),
+      // A peer that broke framing or the protocol (the adapter disconnects it) or sent a forbidden write: flagged and counted.
+      onViolation: (p, why) => {
+        if (!why.startsWith("document ")) guard.flag(p, "(protocol)", why);
+        opts.onRefused?.(p, why);
+      },
     });
     const repo = new Repo({
       storage,

@@ -32,7 +32,7 @@ export function cloudWriteGuard(opts: CloudWriteGuardOptions): {
   const registry = new Registry();
   const refused = new Counter({
     name: "chargemesh_cloud_write_violations_total",
-    help: "Sync messages dropped for changes their writer may not make",
+    help: "Peer messages refused: changes their writer may not make, protocol and framing violations",
     labelNames: ["peer"],
     registers: [registry],
   });
