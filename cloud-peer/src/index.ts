@@ -21,3 +21,4 @@ export * from "./sync/sharePolicy.js";
 export * from "./ledgerView/siteLedgerView.js";
 export * from "./gateway/liveFrameProducer.js";
 export * from "./http/credentialBudget.js";
+export * from "./billing/index.js";
