@@ -90,6 +90,11 @@ async function measure(mode: "gateway" | "ws", f: Flags): Promise<Measure> {
     } satisfies ServerRequest);
     if (after.viewers !== f.viewers || connected !== f.viewers)
       throw new Error(`${mode}: ${after.viewers} of ${f.viewers} viewers held`);
+    await server.request({
+      cmd: "publish",
+      count: f.messages,
+      intervalMs: f.intervalMs,
+    } satisfies ServerRequest);
     const collected = viewers.request<{
       frames: number;
       expected: number;
@@ -99,13 +104,8 @@ async function measure(mode: "gateway" | "ws", f: Flags): Promise<Measure> {
     }>({
       cmd: "collect",
       perViewer: f.messages,
-      timeoutMs: f.messages * f.intervalMs + 60_000,
+      idleMs: 15_000,
     } satisfies ViewersRequest);
-    await server.request({
-      cmd: "publish",
-      count: f.messages,
-      intervalMs: f.intervalMs,
-    } satisfies ServerRequest);
     const r = await collected;
     return {
       mode,

@@ -9,7 +9,7 @@ import { serveRequests } from "../syncCapacity/ipc.js";
 
 export type ViewersRequest =
   | { cmd: "connect"; url: string; token: string | null; n: number }
-  | { cmd: "collect"; perViewer: number; timeoutMs: number }
+  | { cmd: "collect"; perViewer: number; idleMs: number }
   | { cmd: "stop" };
 
 const nowMicros = () => Date.now() * 1000;
@@ -64,9 +64,17 @@ serveRequests(async (req: ViewersRequest) => {
     case "connect":
       return connect(req.url, req.token, req.n);
     case "collect": {
+      // Until every frame arrived, or none arrived for `idleMs` (frames lost or a viewer stalled).
       const want = req.perViewer * sockets.length;
-      const end = Date.now() + req.timeoutMs;
-      while (frames < want && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      let seen = frames;
+      let lastProgress = Date.now();
+      while (frames < want && Date.now() - lastProgress < req.idleMs) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (frames !== seen) {
+          seen = frames;
+          lastProgress = Date.now();
+        }
+      }
       const sorted = Float64Array.from(latencies).sort();
       const result = {
         frames,
