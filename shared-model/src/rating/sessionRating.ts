@@ -2,7 +2,7 @@ import { ChargemeshError, err, ok } from "../errors.js";
 import type { Result } from "../errors.js";
 import { formatDecimal } from "./decimalText.js";
 import { addPrices, roundInvoice } from "./invoiceRounding.js";
-import type { InvoiceAmounts } from "./invoiceRounding.js";
+import type { InvoiceAmounts, InvoiceLineInput } from "./invoiceRounding.js";
 import type { CdrSession } from "./ocpiSessionSchema.js";
 import type { OcpiTariff } from "./ocpiTariffSchema.js";
 import { discountLines, idleFeeLine } from "./pricingPolicy.js";
@@ -113,13 +113,42 @@ function rate(
     exclVat: sub(r.total.exclVat, r.beforeLimits.exclVat),
     inclVat: sub(r.total.inclVat, r.beforeLimits.inclVat),
   };
-  const displayLines = [
-    ...r.lines.map((l) => ({ label: lineLabel(l), price: { exclVat: l.exclVat, inclVat: l.inclVat } })),
-    ...(r.limitApplied ? [{ label: `${r.limitApplied} adjustment`, price: limitDelta }] : []),
-    ...(idle ? [{ label: "idle fee", price: { exclVat: idle.exclVat, inclVat: idle.inclVat } }] : []),
+  const negate = (p: ExactPrice): ExactPrice => ({
+    exclVat: rat(-p.exclVat.n, p.exclVat.d),
+    inclVat: rat(-p.inclVat.n, p.inclVat.d),
+  });
+  const invoiceLines: InvoiceLineInput[] = [
+    ...r.lines.map((l) => ({
+      kind: "tariff" as const,
+      label: lineLabel(l),
+      records: l.records,
+      price: { exclVat: l.exclVat, inclVat: l.inclVat },
+    })),
+    ...(r.limitApplied
+      ? [
+          {
+            kind: "price_limit" as const,
+            label: `${r.limitApplied} adjustment`,
+            records: [],
+            price: limitDelta,
+          },
+        ]
+      : []),
+    ...(idle
+      ? [
+          {
+            kind: "idle_fee" as const,
+            label: "idle fee",
+            records: idle.records,
+            price: { exclVat: idle.exclVat, inclVat: idle.inclVat },
+          },
+        ]
+      : []),
     ...discounts.map((d) => ({
+      kind: "discount" as const,
       label: `discount ${d.kind} ${d.sources.join(",")}`,
-      price: { exclVat: rat(-d.exclVat.n, d.exclVat.d), inclVat: rat(-d.inclVat.n, d.inclVat.d) },
+      records: [],
+      price: negate(d),
     })),
   ];
   const hours = (s: Rational) => formatDecimal(div(s, rat(3600n)));
@@ -151,7 +180,7 @@ function rate(
       exclVat: sub(charges.exclVat, discountTotal.exclVat),
       inclVat: sub(charges.inclVat, discountTotal.inclVat),
     },
-    invoice: roundInvoice(tariff.currency, charges, discountTotal, displayLines),
+    invoice: roundInvoice(tariff.currency, charges, discountTotal, invoiceLines),
   });
 }
 
@@ -252,8 +281,11 @@ export function ratingToJson(r: SessionRating): Record<string, unknown> {
       vat_minor: r.invoice.vatMinor.toString(),
       total_incl_vat_minor: r.invoice.totalInclVatMinor.toString(),
       lines: r.invoice.lines.map((l) => ({
+        kind: l.kind,
         label: l.label,
+        records: l.records,
         excl_vat_minor: l.exclVatMinor.toString(),
+        vat_minor: l.vatMinor.toString(),
         incl_vat_minor: l.inclVatMinor.toString(),
       })),
     },

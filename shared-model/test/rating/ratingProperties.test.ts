@@ -205,6 +205,9 @@ describe("rating properties (fast-check)", () => {
           expect(exact.cmp(total.exclVat, parseDecimal(tariff.max_price.excl_vat))).toBeLessThanOrEqual(0);
         expect(r.invoice.totalInclVatMinor >= 0n && r.invoice.netExclVatMinor >= 0n).toBe(true);
         expect(r.invoice.netExclVatMinor + r.invoice.vatMinor).toBe(r.invoice.totalInclVatMinor);
+        // The invoice lines add up to the net amount and to the VAT exactly.
+        expect(r.invoice.lines.reduce((a, l) => a + l.exclVatMinor, 0n)).toBe(r.invoice.netExclVatMinor);
+        expect(r.invoice.lines.reduce((a, l) => a + l.vatMinor, 0n)).toBe(r.invoice.vatMinor);
       }),
       { numRuns: 150 },
     );

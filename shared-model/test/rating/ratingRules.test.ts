@@ -230,6 +230,13 @@ describe("memberships, promotions and idle fees", () => {
       r.invoice.totalInclVatMinor,
     ]).toEqual([400n, 191n, 209n, 42n, 251n]);
     expect(r.cdr.total_cost.excl_vat).toBe("4"); // the OCPI fields are the tariff's alone
+    expect(r.invoice.lines.map((l) => [l.kind, l.exclVatMinor, l.vatMinor])).toEqual([
+      ["tariff", 400n, 80n],
+      ["discount", -40n, -8n],
+      ["discount", -36n, -7n],
+      ["discount", -65n, -13n],
+      ["discount", -50n, -10n],
+    ]);
   });
 
   it("discounts never take the amount below zero", () => {
