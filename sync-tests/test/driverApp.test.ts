@@ -18,7 +18,8 @@ import {
   addDemoAccounts,
   startCloudApi,
 } from "@chargemesh/cloud-peer";
-import type { CloudApi } from "@chargemesh/cloud-peer";
+import type { BillingView, CloudApi } from "@chargemesh/cloud-peer";
+import type { Receipt } from "@chargemesh/shared-model/contracts";
 import { startLocalApi } from "@chargemesh/edge-node";
 import type { LocalApi } from "@chargemesh/edge-node";
 import { SimulatedSite } from "@chargemesh/simulation";
@@ -43,6 +44,15 @@ let localApi: LocalApi;
 let proxy: TcpProxy;
 let demo: { email: string; password: string };
 let pageUrl = "";
+// Billing's receipts are not wired yet: this test's BillingView issues one receipt when told, to show the view renders line items.
+let issued: Receipt | null = null;
+const billing: BillingView = {
+  receipt: async (sessionId) => (issued?.sessionId === sessionId ? issued : null),
+  standing: async () => null,
+  settle: async () => {
+    throw new Error("not in this test");
+  },
+};
 
 beforeAll(async () => {
   execFileSync(
@@ -111,6 +121,7 @@ beforeAll(async () => {
   cloudApi = await startCloudApi(cloud, "127.0.0.1", 0, {
     accounts,
     siteTokenKeys,
+    billing,
     driverAppDir: join(root, "driver-app", "dist"),
     connectorOf: () => "ccs2",
   });
@@ -241,6 +252,29 @@ test("a session at the site appears live on the phone and the car's dashboard; w
   await phone.locator("a.history").first().click();
   await phone.locator("[data-receipt]").waitFor();
   expect(await phone.locator("[data-receipt]").getAttribute("data-receipt")).toBe("empty");
+  await phone.screenshot({ path: join(shots, "phone-receipt-pending.png") });
+  issued = {
+    sessionId: decodeURIComponent(phone.url().split("#/receipt/")[1] ?? ""),
+    invoiceRef: "INV-TEST-0001",
+    issuedAtMs: Date.now(),
+    currency: "EUR",
+    energyWh: 12_345,
+    totalMinor: 722,
+    paymentState: "paid",
+    lines: [
+      { kind: "flat", description: "Session fee", energyWh: 0, exclVatMinor: 42, vatMinor: 8 },
+      {
+        kind: "energy",
+        description: "Energy at €0.45/kWh",
+        energyWh: 12_345,
+        exclVatMinor: 467,
+        vatMinor: 89 + 116,
+      },
+    ],
+  };
+  await phone.reload();
+  await phone.locator('[data-receipt="INV-TEST-0001"]').waitFor();
+  expect(await phone.locator('[data-figure="total"]').innerText()).toBe("€7.22");
   await phone.screenshot({ path: join(shots, "phone-receipt.png") });
   await phone.goto(`${pageUrl}/#/account`);
   await phone.locator("[data-standing]").waitFor();
