@@ -32,7 +32,7 @@ export interface NetworkLayout {
   readonly cloudLibp2pPort: number;
   readonly kioskDir: string | null;
   readonly driverAppDir: string | null;
-  /** A child not ready after this is killed and restarted (default 120 s: a loaded machine is slow). */
+  /** A child not ready after this is killed and restarted (default 10 min: a loaded machine is slow). */
   readonly readyTimeoutMs?: number;
 }
 
@@ -224,7 +224,7 @@ export class NetworkSupervisor {
       arg,
       stderrFile: join(this.layout.dataDir, "logs", `${name}.stderr.log`),
       stdout: this.layout.jsonLogs ? process.stdout : null,
-      readyTimeoutMs: this.layout.readyTimeoutMs ?? 120_000,
+      readyTimeoutMs: this.layout.readyTimeoutMs ?? 600_000,
       clock: this.clock,
       onMessage,
       onEvent: (e) => this.onEvent(e),

@@ -63,7 +63,7 @@ async function main(): Promise<number> {
       driverAppDir,
     },
     (e) => {
-      log.info({ ...e }, `child ${e.kind}`);
+      log.info({ child: e }, `child ${e.kind}`);
       report.child(e);
     },
   );
