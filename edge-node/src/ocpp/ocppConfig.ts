@@ -28,19 +28,6 @@ const stationSchema = z.object({
   evses: z.array(evseSchema).min(1),
 });
 
-const trustSchema = z.object({
-  /** V2G root certificates (DER or PEM files) contract chains must lead to. */
-  anchorFiles: z.array(z.string()).min(1),
-  /** The signed revocation list (chargemesh-pki crl) and the key it is signed with (hex). */
-  revocationListFile: z.string().optional(),
-  revocationKeyHex: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .optional(),
-  /** Account standing by eMAID, as a config document would carry it. */
-  standing: z.record(z.enum(["good", "blocked"])).default({}),
-});
-
 export const ocppSectionSchema = z
   .object({
     host: z.string().default("127.0.0.1"),
@@ -51,7 +38,6 @@ export const ocppSectionSchema = z
     tls: z.object({ keyFile: z.string(), certFile: z.string(), caFile: z.string().optional() }).optional(),
     heartbeatIntervalS: z.number().int().min(10).max(86_400).default(300),
     stations: z.array(stationSchema).min(1),
-    trust: trustSchema,
   })
   .superRefine((c, ctx) => {
     if (c.securityProfile === 1 && !c.lab)
@@ -123,10 +109,5 @@ export function loadOcppSection(configPath: string): OcppSection | null {
           },
         }
       : {}),
-    trust: {
-      ...c.trust,
-      anchorFiles: c.trust.anchorFiles.map(at),
-      ...(c.trust.revocationListFile ? { revocationListFile: at(c.trust.revocationListFile) } : {}),
-    },
   };
 }
