@@ -38,7 +38,9 @@ export function App() {
           <h1>{state.site?.siteId ?? "site"}</h1>
           <span className="clock">{state.site ? clockTime(nowMs) : ""}</span>
         </div>
-        <div className={`link ${state.sync?.unreachableSinceMs == null ? "up" : "down"}`}>
+        <div
+          className={`link ${state.sync?.enabled === false ? "none" : state.sync?.unreachableSinceMs == null ? "up" : "down"}`}
+        >
           {state.sync?.enabled === false
             ? "No cloud configured"
             : state.sync?.unreachableSinceMs == null
