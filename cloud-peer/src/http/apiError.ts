@@ -28,7 +28,10 @@ export const statusOfApiError: Record<CloudApiErrorCode, number> = {
   unavailable: 503,
 };
 
-const fromCoreCode: Record<ErrorCode, CloudApiErrorCode> = {
+// Partial: a core code added later maps to `internal` until it is listed here.
+const fromCoreCode: Partial<
+  Record<ErrorCode | "too_large" | "rate_limited" | "missing_keys", CloudApiErrorCode>
+> = {
   invalid_id: "invalid_input",
   invalid_input: "invalid_input",
   malformed_cbor: "invalid_input",
@@ -43,6 +46,9 @@ const fromCoreCode: Record<ErrorCode, CloudApiErrorCode> = {
   unavailable: "unavailable",
   payment_unknown_outcome: "unavailable",
   internal: "internal",
+  too_large: "payload_too_large",
+  rate_limited: "rate_limited",
+  missing_keys: "unavailable",
 };
 
 /** Fastify's own error codes (parser, limits) as API errors. */
