@@ -38,7 +38,7 @@ import {
   openSqliteFinancialLedger,
   tierHoldPolicy,
 } from "@chargemesh/cloud-peer";
-import type { BillableSession, FinancialLedger } from "@chargemesh/cloud-peer";
+import type { BillableSession, FinancialLedger, JournalFacts } from "@chargemesh/cloud-peer";
 import { serviceAnswers } from "../testing/requireService.js";
 
 const SESSIONS = Number(process.env.BENCH_BILLING_SESSIONS ?? 400);
@@ -95,7 +95,7 @@ async function verifiedSessions(n: number): Promise<BillableSession[]> {
     records.push(shipped);
   };
   add("boot", null);
-  const journal = [];
+  const journal: JournalFacts[] = [];
   for (let i = 0; i < n; i++) {
     const sid = sessionId(`bench-site:B${String(i).padStart(6, "0")}AAAAAAAAA`);
     journal.push({ sessionId: sid, contractId: "DE-ABC-C00000001-1", startedAtMs: t });

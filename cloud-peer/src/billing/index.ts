@@ -17,3 +17,4 @@ export * from "./payments/paymentSimulator.js";
 export * from "./payments/simulatedPaymentProvider.js";
 export * from "./payments/stripeWireServer.js";
 export * from "./payments/stripePaymentProvider.js";
+export * from "./ocpiSessionRater.js";
