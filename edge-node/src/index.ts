@@ -32,3 +32,4 @@ export * from "./ocpp/ocppServer.js";
 export * from "./ocpp/ocppSchemaValidator.js";
 export * from "./ocpp/ocppRpcConnection.js";
 export * from "./api/siteApiDeps.js";
+export * from "./ocpp/ocppConfig.js";

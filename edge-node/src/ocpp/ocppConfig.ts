@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { ChargemeshError } from "@chargemesh/shared-model";
 
@@ -86,28 +85,22 @@ export const ocppSectionSchema = z
 
 export type OcppSection = z.infer<typeof ocppSectionSchema>;
 
-/** The `ocpp` section of a site config file, or null when it has none; paths resolve against the file's folder. Throws ChargemeshError("invalid_input"). */
+/** The `ocpp` section of a site config file, or null when it has none; file paths are relative to the working directory, like the rest of the config. Throws ChargemeshError("invalid_input" | "malformed_json"). */
 export function loadOcppSection(configPath: string): OcppSection | null {
-  const raw = JSON.parse(readFileSync(configPath, "utf8")) as { ocpp?: unknown };
+  let raw: { ocpp?: unknown };
+  try {
+    raw = JSON.parse(readFileSync(configPath, "utf8")) as { ocpp?: unknown };
+  } catch (e) {
+    throw new ChargemeshError(
+      "malformed_json",
+      `cannot read site config ${configPath}: ${(e as Error).message}`,
+    );
+  }
   if (raw.ocpp === undefined) return null;
   const parsed = ocppSectionSchema.safeParse(raw.ocpp);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `ocpp.${i.path.join(".")}: ${i.message}`);
     throw new ChargemeshError("invalid_input", `invalid ocpp section: ${issues.join("; ")}`, { issues });
   }
-  const base = dirname(resolve(configPath));
-  const at = (p: string) => resolve(base, p);
-  const c = parsed.data;
-  return {
-    ...c,
-    ...(c.tls
-      ? {
-          tls: {
-            keyFile: at(c.tls.keyFile),
-            certFile: at(c.tls.certFile),
-            ...(c.tls.caFile ? { caFile: at(c.tls.caFile) } : {}),
-          },
-        }
-      : {}),
-  };
+  return parsed.data;
 }
