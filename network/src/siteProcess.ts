@@ -10,7 +10,12 @@ import { join } from "node:path";
 import { createSyncNode, exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { technicianId } from "@chargemesh/shared-model";
 import { SimulatedSite } from "@chargemesh/simulation";
-import { loadOrCreatePrivateKey, startLocalApi, technicianTokenDigest } from "@chargemesh/edge-node";
+import {
+  loadOrCreatePrivateKey,
+  siteLocalApiDeps,
+  startLocalApi,
+  technicianTokenDigest,
+} from "@chargemesh/edge-node";
 import type { LocalApi } from "@chargemesh/edge-node";
 import type { SiteFigures, SiteMessage, SiteProcessArgs, ToSite } from "./childMessages.js";
 import { childLogger } from "./childLogger.js";
@@ -26,6 +31,7 @@ exitOnUnexpectedErrors(log);
 let stopRequested = false;
 let site: SimulatedSite | null = null;
 let api: LocalApi | null = null;
+let apiDeps: ReturnType<typeof siteLocalApiDeps> | null = null;
 let dayRun: Promise<void> = Promise.resolve();
 let dayComplete = false;
 let node: Awaited<ReturnType<typeof createSyncNode>> | null = null;
@@ -34,6 +40,7 @@ const channel = new ParentChannel<ToSite, SiteMessage>(async (why) => {
   stopRequested = true;
   await dayRun;
   await api?.close();
+  apiDeps?.close();
   await site?.stop();
   await node?.stop();
 });
@@ -51,6 +58,7 @@ channel.send({ type: "hello" });
 node = await createSyncNode({ privateKey: await loadOrCreatePrivateKey(join(args.dataDir, "libp2p-key")) });
 const peerId = node.peerId.toString();
 
+const dial = await cloudMultiaddr;
 let wallStart = performance.now();
 let simStart = 0;
 site = await SimulatedSite.create({
@@ -63,7 +71,7 @@ site = await SimulatedSite.create({
   startMs: Date.UTC(2026, 5, 1, 5),
   windowMs: 16 * 3_600_000,
   log,
-  sync: { node, dial: [await cloudMultiaddr] },
+  sync: { node, dial: [dial] },
   onStep: async (now) => {
     if (stopRequested) throw new StopSignal();
     const aheadMs = (now - simStart) / args.speed - (performance.now() - wallStart);
@@ -73,30 +81,27 @@ site = await SimulatedSite.create({
 const running = site;
 simStart = running.clock.now();
 wallStart = performance.now();
-api = await startLocalApi(
-  {
-    siteId: running.config.siteId,
-    clock: running.clock,
-    gridLimitW: () => running.config.gridLimitW,
-    orchestrator: running.controller.orchestrator,
-    journal: running.controller.journal,
-    technicians: [
-      {
-        id: technicianId("demo-technician"),
-        tokenSha256: technicianTokenDigest(readSecret(args.technicianTokenFile)),
-      },
-    ],
-    checkSessionToken: (t) => running.controller.checkSessionToken(t),
-    currentPlan: () => running.power.currentPlan(),
-    onPlan: (l) => running.power.onPlan(l),
-    metrics: running.controller.metrics.registry,
-    simulated: ["meters", "power stages", "vehicle links", "cars"],
-    kioskDir: args.kioskDir,
-    log,
-  },
-  "127.0.0.1",
-  args.apiPort,
-);
+apiDeps = siteLocalApiDeps(running.controller, {
+  clock: running.clock,
+  power: running.power,
+  hardware: running.config.stalls.map((c, i) => ({
+    config: c,
+    meter: running.stalls[i]!.meter,
+    stage: running.stalls[i]!.stage,
+    link: running.stalls[i]!.link,
+  })),
+  technicians: [
+    {
+      id: technicianId("demo-technician"),
+      tokenSha256: technicianTokenDigest(readSecret(args.technicianTokenFile)),
+    },
+  ],
+  sync: { node, cloudPeers: [dial] },
+  simulated: ["meters", "power stages", "vehicle links", "cars"],
+  kioskDir: args.kioskDir,
+  overrides: { log },
+});
+api = await startLocalApi(apiDeps, "127.0.0.1", args.apiPort);
 
 dayRun = running.run().then(
   (summary) => {
