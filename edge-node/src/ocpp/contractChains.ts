@@ -15,11 +15,6 @@ export function pemChain(pem: string): Uint8Array[] {
   return out;
 }
 
-/** DER certificates as one PEM text, leaf first. */
-export function chainPem(chain: readonly Uint8Array[]): string {
-  return chain.map((d) => new X509Certificate(d).toString()).join("");
-}
-
 /**
  * The contract chains chargers presented, by eMAID (bounded, least recently presented dropped first):
  * a transaction a charger authorized on its own (offline, from its local list) is authorized again

@@ -201,11 +201,10 @@ export class SimulatedOcppCharger {
     await c?.close({ force: true }).catch(() => undefined);
   }
 
-  /** Moves the charger's time: energy flows at the composite limit, meter values fall due, delayed answers go out. */
-  async advance(ms: number): Promise<void> {
+  /** Catches up with the clock (the caller moved it by `_ms`): energy flows at the composite limit, meter values fall due, delayed answers go out. */
+  async advance(_ms?: number): Promise<void> {
     const now = this.opts.clock.now();
     const dt = Math.max(0, now - this.lastAdvanceMs);
-    void ms;
     const draw = this.drawW();
     this.maxExcessW = Math.max(this.maxExcessW, draw - this.compositeLimitW());
     this.energyWms += draw * dt;
