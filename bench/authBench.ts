@@ -22,8 +22,14 @@ async function sample(run: () => Promise<string>): Promise<number[]> {
 const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 const full = await sample(() => accepted.run());
 const partial = await sample(() => signatureOnly.run());
-console.log(`bench:auth: ${N} authorizations of a 3-certificate contract chain (includes signing the challenge on the car side)\n`);
+console.log(
+  `bench:auth: ${N} authorizations of a 3-certificate contract chain (includes signing the challenge on the car side)\n`,
+);
 console.log("| measure | p50 ms | p99 ms | p99 / 2 s budget |");
 console.log("|---|---:|---:|---:|");
-console.log(`| full authorization (chain, revocation, challenge, standing) | ${q(full, 0.5).toFixed(2)} | ${q(full, 0.99).toFixed(2)} | ${((q(full, 0.99) / 2000) * 100).toFixed(3)} % |`);
-console.log(`| baseline: chain + refusal without a challenge signature | ${q(partial, 0.5).toFixed(2)} | ${q(partial, 0.99).toFixed(2)} | ${((q(partial, 0.99) / 2000) * 100).toFixed(3)} % |`);
+console.log(
+  `| full authorization (chain, revocation, challenge, standing) | ${q(full, 0.5).toFixed(2)} | ${q(full, 0.99).toFixed(2)} | ${((q(full, 0.99) / 2000) * 100).toFixed(3)} % |`,
+);
+console.log(
+  `| baseline: chain + refusal without a challenge signature | ${q(partial, 0.5).toFixed(2)} | ${q(partial, 0.99).toFixed(2)} | ${((q(partial, 0.99) / 2000) * 100).toFixed(3)} % |`,
+);

@@ -25,16 +25,39 @@ async function signAndAppend(ed: Ed25519): Promise<{ perSec: number; records: Ui
   const t0 = performance.now();
   for (let i = 0; i < N; i++) {
     clock.advance(30_000);
-    await writer.append({ meterId: m, stallId: stallId("stall-1"), sessionId: s, kind: i === 0 ? "begin" : "checkpoint", registerWh: i * 100, status: RecordStatus.ok });
+    await writer.append({
+      meterId: m,
+      stallId: stallId("stall-1"),
+      sessionId: s,
+      kind: i === 0 ? "begin" : "checkpoint",
+      registerWh: i * 100,
+      status: RecordStatus.ok,
+    });
   }
   const ms = performance.now() - t0;
   return { perSec: (N / ms) * 1000, records: [...store.records(m)] };
 }
 
 function verifyAll(ed: Ed25519, records: Uint8Array[]): number {
-  const cert = issueMeterCertificate({ version: 1, meterId: m, publicKey: ed.publicKey(seed), keyEpoch: 0, signingLocation: "site-secure-element", issuedAtMs: 0, operatorKeyId: "op", payloadPublicKey: null }, operator, ed);
+  const cert = issueMeterCertificate(
+    {
+      version: 1,
+      meterId: m,
+      publicKey: ed.publicKey(seed),
+      keyEpoch: 0,
+      signingLocation: "site-secure-element",
+      issuedAtMs: 0,
+      operatorKeyId: "op",
+      payloadPublicKey: null,
+    },
+    operator,
+    ed,
+  );
   const t0 = performance.now();
-  const report = verifyChains({ certificates: [cert.shipped], operatorKeys: new Map([["op", ed.publicKey(operator)]]), records }, ed);
+  const report = verifyChains(
+    { certificates: [cert.shipped], operatorKeys: new Map([["op", ed.publicKey(operator)]]), records },
+    ed,
+  );
   const ms = performance.now() - t0;
   if (!report.ok) throw new Error(`bench chain did not verify: ${report.findings[0]?.message}`);
   return (records.length / ms) * 1000;
@@ -57,8 +80,16 @@ const rows: Array<[string, number, number]> = [];
 const nodeAppend = await signAndAppend(nodeEd25519);
 const nobleAppend = await signAndAppend(nobleEd25519);
 rows.push(["sign + encode + append (records/s)", nodeAppend.perSec, nobleAppend.perSec]);
-rows.push(["signature verify only (records/s)", rawVerify(nodeEd25519, nodeAppend.records), rawVerify(nobleEd25519, nodeAppend.records)]);
-rows.push(["full chain verification (records/s)", verifyAll(nodeEd25519, nodeAppend.records), verifyAll(nobleEd25519, nodeAppend.records)]);
+rows.push([
+  "signature verify only (records/s)",
+  rawVerify(nodeEd25519, nodeAppend.records),
+  rawVerify(nobleEd25519, nodeAppend.records),
+]);
+rows.push([
+  "full chain verification (records/s)",
+  verifyAll(nodeEd25519, nodeAppend.records),
+  verifyAll(nobleEd25519, nodeAppend.records),
+]);
 console.log(`bench:ledger: ${N} records, one meter (baseline: @noble/ed25519 in the same run)\n`);
 console.log(`| measure | node:crypto | @noble/ed25519 | ratio node/noble |`);
 console.log(`|---|---:|---:|---:|`);

@@ -25,7 +25,12 @@ import { runSyncWeekOfflineBench } from "./syncWeekOfflineBench.js";
 const STALLS = Number(process.env.BENCH_SYNC_STALLS ?? 50);
 const VEHICLES = Number(process.env.BENCH_SYNC_VEHICLES ?? 500);
 const dir = mkdtempSync(join(tmpdir(), "cm-bench-sync-"));
-const cloud = await CloudPeer.start({ dataDir: join(dir, "cloud"), privateKey: await generateKeyPair("Ed25519"), listen: ["/ip4/127.0.0.1/tcp/0"], clock: systemClock });
+const cloud = await CloudPeer.start({
+  dataDir: join(dir, "cloud"),
+  privateKey: await generateKeyPair("Ed25519"),
+  listen: ["/ip4/127.0.0.1/tcp/0"],
+  clock: systemClock,
+});
 const cloudPort = Number(cloud.node.getMultiaddrs()[0]!.toString().split("/tcp/")[1]!.split("/")[0]);
 const proxy = await TcpProxy.start("127.0.0.1", () => cloudPort);
 proxy.cut(); // offline for the whole simulated day
@@ -49,10 +54,11 @@ const simWallMs = performance.now() - t0;
 const urls = site.controller.site.documentUrls();
 let rawRecordBytes = 0;
 let records = 0;
-for (const m of site.controller.ledgerStore.meters()) for (const r of site.controller.ledgerStore.records(m)) {
-  rawRecordBytes += r.length;
-  records++;
-}
+for (const m of site.controller.ledgerStore.meters())
+  for (const r of site.controller.ledgerStore.records(m)) {
+    rawRecordBytes += r.length;
+    records++;
+  }
 const bytesBefore = proxy.bytes;
 proxy.restore();
 const t1 = performance.now();
@@ -61,9 +67,16 @@ for (;;) {
   if (connectedAt === null && cloud.syncState()[0]!.connected) connectedAt = performance.now();
   let same = true;
   for (const url of urls) {
-    const local = A.getHeads((await site.controller.site.repo.find(url)).doc() as A.Doc<unknown>).sort().join();
+    const local = A.getHeads((await site.controller.site.repo.find(url)).doc() as A.Doc<unknown>)
+      .sort()
+      .join();
     const remote = await cloud.repo.find(url).catch(() => null);
-    if (!remote || A.getHeads(remote.doc() as A.Doc<unknown>).sort().join() !== local) {
+    if (
+      !remote ||
+      A.getHeads(remote.doc() as A.Doc<unknown>)
+        .sort()
+        .join() !== local
+    ) {
       same = false;
       break;
     }
@@ -75,10 +88,14 @@ for (;;) {
 const convergeMs = performance.now() - t1;
 const connectedToConvergedMs = performance.now() - (connectedAt ?? t1);
 const sent = proxy.bytes - bytesBefore;
-console.log(`bench:sync: ${STALLS} stalls, ${summary.sessions.completed} sessions, ${records} signed records in ${urls.length} documents, 24 h offline (simulated in ${(simWallMs / 1000).toFixed(1)} s)\n`);
+console.log(
+  `bench:sync: ${STALLS} stalls, ${summary.sessions.completed} sessions, ${records} signed records in ${urls.length} documents, 24 h offline (simulated in ${(simWallMs / 1000).toFixed(1)} s)\n`,
+);
 console.log("| measure | value |");
 console.log("|---|---:|");
-console.log(`| link restored to converged (includes the site's redial backoff) | ${(convergeMs / 1000).toFixed(2)} s |`);
+console.log(
+  `| link restored to converged (includes the site's redial backoff) | ${(convergeMs / 1000).toFixed(2)} s |`,
+);
 console.log(`| connected to converged | ${(connectedToConvergedMs / 1000).toFixed(2)} s |`);
 console.log(`| bytes over the wire (both directions) | ${sent.toLocaleString("en-US")} |`);
 console.log(`| raw signed record bytes (baseline) | ${rawRecordBytes.toLocaleString("en-US")} |`);
@@ -89,6 +106,13 @@ await proxy.close();
 await cloud.stop();
 rmSync(dir, { recursive: true, force: true });
 if (process.env.BENCH_SYNC_WEEK !== "0")
-  await runSyncWeekOfflineBench({ documents: urls.length, records, rawRecordBytes, wireBytes: sent, restoredToConvergedMs: convergeMs, connectedToConvergedMs });
+  await runSyncWeekOfflineBench({
+    documents: urls.length,
+    records,
+    rawRecordBytes,
+    wireBytes: sent,
+    restoredToConvergedMs: convergeMs,
+    connectedToConvergedMs,
+  });
 if (process.env.BENCH_SYNC_CAPACITY !== "0") await runSyncCapacityBench();
 process.exit(0);

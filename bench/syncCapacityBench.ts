@@ -116,7 +116,13 @@ export async function runSyncCapacityBench(): Promise<void> {
   print(rows, stop, (performance.now() - t0) / 1000, connectsPerS, loadAtStart);
 }
 
-function print(rows: readonly Row[], stop: string, wallS: number, connectsPerS: number, loadAtStart: readonly number[]): void {
+function print(
+  rows: readonly Row[],
+  stop: string,
+  wallS: number,
+  connectsPerS: number,
+  loadAtStart: readonly number[],
+): void {
   const base = rows[0]!.stats;
   const held = [...rows].reverse().find((r) => r.ok && r.sites > 0) ?? null;
   console.log(

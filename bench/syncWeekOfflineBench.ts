@@ -29,7 +29,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 const num = (n: number) => n.toLocaleString("en-US");
 
-
 /** The heads the site holds for each of `urls`, as the cloud compares them. */
 async function siteHeads(
   site: SimulatedSite,

@@ -18,10 +18,16 @@ function newest(dir) {
 
 for (const app of ["kiosk-ui", "driver-app"]) {
   const built = join(app, "dist", "index.html");
-  const sources = Math.max(newest(join(app, "src")), statSync(join(app, "index.html")).mtimeMs, newest("shared-model/src"));
+  const sources = Math.max(
+    newest(join(app, "src")),
+    statSync(join(app, "index.html")).mtimeMs,
+    newest("shared-model/src"),
+  );
   if (existsSync(built) && statSync(built).mtimeMs >= sources) continue;
   console.error(`chargemesh: building ${app} (vite build)...`);
-  const r = spawnSync("npm", ["run", "build", "-w", `@chargemesh/${app}`, "--silent"], { stdio: ["ignore", "ignore", "inherit"] });
+  const r = spawnSync("npm", ["run", "build", "-w", `@chargemesh/${app}`, "--silent"], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   if (r.status !== 0) {
     console.error(`chargemesh: building ${app} failed (npm run build -w @chargemesh/${app})`);
     process.exit(r.status ?? 1);

@@ -4,7 +4,10 @@ import { existsSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 
 const marker = "node_modules/.package-lock.json";
-const stale = !existsSync(marker) || (existsSync("package-lock.json") && statSync("package-lock.json").mtimeMs > statSync(marker).mtimeMs + 1000);
+const stale =
+  !existsSync(marker) ||
+  (existsSync("package-lock.json") &&
+    statSync("package-lock.json").mtimeMs > statSync(marker).mtimeMs + 1000);
 if (stale) {
   console.error("chargemesh: installing dependencies (npm install)...");
   const r = spawnSync("npm", ["install", "--no-audit", "--no-fund"], {

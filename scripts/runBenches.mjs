@@ -7,10 +7,14 @@ import os from "node:os";
 
 const record = process.argv.includes("--record");
 const only = process.argv.slice(2).filter((a) => !a.startsWith("--"));
-const scripts = Object.keys(JSON.parse(readFileSync("package.json", "utf8")).scripts).filter((s) => s.startsWith("bench:") && (only.length === 0 || only.includes(s)));
+const scripts = Object.keys(JSON.parse(readFileSync("package.json", "utf8")).scripts).filter(
+  (s) => s.startsWith("bench:") && (only.length === 0 || only.includes(s)),
+);
 const machine = `${os.cpus()[0]?.model ?? "unknown cpu"}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`;
 const file = "docs/benchmarks.md";
-let doc = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n\nEach section is written by `npm run bench -- --record` (or `npm run bench -- --record bench:NAME`).\nFigures are from one run on the machine named; ratios against the baseline measured in the same run are what to compare.\n";
+let doc = existsSync(file)
+  ? readFileSync(file, "utf8")
+  : "# Benchmarks\n\nEach section is written by `npm run bench -- --record` (or `npm run bench -- --record bench:NAME`).\nFigures are from one run on the machine named; ratios against the baseline measured in the same run are what to compare.\n";
 let failed = 0;
 for (const name of scripts) {
   console.error(`\n== npm run ${name}`);

@@ -7,8 +7,27 @@ import { join, relative, resolve, dirname, sep } from "node:path";
  * its package.json exports.
  */
 export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
-  network: ["simulation", "kiosk-ui", "driver-app", "edge-node", "cloud-peer", "auditor", "hal", "adapters", "shared-model"],
-  "sync-tests": ["network", "simulation", "edge-node", "cloud-peer", "auditor", "hal", "adapters", "shared-model"],
+  network: [
+    "simulation",
+    "kiosk-ui",
+    "driver-app",
+    "edge-node",
+    "cloud-peer",
+    "auditor",
+    "hal",
+    "adapters",
+    "shared-model",
+  ],
+  "sync-tests": [
+    "network",
+    "simulation",
+    "edge-node",
+    "cloud-peer",
+    "auditor",
+    "hal",
+    "adapters",
+    "shared-model",
+  ],
   bench: ["network", "simulation", "edge-node", "cloud-peer", "auditor", "hal", "adapters", "shared-model"],
   simulation: ["edge-node", "hal", "adapters", "shared-model"],
   "kiosk-ui": ["shared-model"],
@@ -42,10 +61,21 @@ const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\bexport\s+\*\s+from\s
 function readWorkspace(root: string, dir: string, layer: string): Workspace {
   const pkgFile = join(root, dir, "package.json");
   if (!existsSync(pkgFile)) return { dir, layer, name: null, exports: [], dependencies: [] };
-  const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as { name?: string; exports?: unknown; dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as {
+    name?: string;
+    exports?: unknown;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
   const exp = pkg.exports;
   const exports = typeof exp === "string" ? ["."] : exp && typeof exp === "object" ? Object.keys(exp) : ["."];
-  return { dir, layer, name: pkg.name ?? null, exports, dependencies: [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})] };
+  return {
+    dir,
+    layer,
+    name: pkg.name ?? null,
+    exports,
+    dependencies: [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})],
+  };
 }
 
 /** Lists the repository's workspaces with their layer (the DESIGN.md row they belong to). */
@@ -55,7 +85,8 @@ export function listWorkspaces(root: string): Workspace[] {
     if (layer === "adapters") {
       const base = join(root, "adapters");
       if (!existsSync(base)) continue;
-      for (const d of readdirSync(base)) if (statSync(join(base, d)).isDirectory()) out.push(readWorkspace(root, `adapters/${d}`, "adapters"));
+      for (const d of readdirSync(base))
+        if (statSync(join(base, d)).isDirectory()) out.push(readWorkspace(root, `adapters/${d}`, "adapters"));
     } else if (existsSync(join(root, layer))) out.push(readWorkspace(root, layer, layer));
   }
   return out;
@@ -88,8 +119,18 @@ export function findLayeringViolations(root: string): Violation[] {
     const wsAbs = join(absRoot, ws.dir);
     for (const dep of ws.dependencies) {
       const target = byName.get(dep);
-      if (target && target !== ws && !allowed.has(target.layer) && !(ws.layer === "adapters" && target.layer === "adapters"))
-        violations.push({ file: `${ws.dir}/package.json`, specifier: dep, rule: "upward-dependency", detail: `${ws.layer} may not depend on ${target.layer}` });
+      if (
+        target &&
+        target !== ws &&
+        !allowed.has(target.layer) &&
+        !(ws.layer === "adapters" && target.layer === "adapters")
+      )
+        violations.push({
+          file: `${ws.dir}/package.json`,
+          specifier: dep,
+          rule: "upward-dependency",
+          detail: `${ws.layer} may not depend on ${target.layer}`,
+        });
     }
     for (const file of sourceFiles(wsAbs)) {
       const text = readFileSync(file, "utf8");
@@ -98,7 +139,13 @@ export function findLayeringViolations(root: string): Violation[] {
         const spec = m[1]!;
         if (spec.startsWith(".")) {
           const target = resolve(dirname(file), spec);
-          if (!target.startsWith(wsAbs + sep) && !target.startsWith(testSupport)) violations.push({ file: rel, specifier: spec, rule: "relative-escape", detail: `leaves ${ws.dir}/ by a relative path` });
+          if (!target.startsWith(wsAbs + sep) && !target.startsWith(testSupport))
+            violations.push({
+              file: rel,
+              specifier: spec,
+              rule: "relative-escape",
+              detail: `leaves ${ws.dir}/ by a relative path`,
+            });
           continue;
         }
         const pkgMatch = /^(@[^/]+\/[^/]+|[^@/][^/]*)(\/.*)?$/.exec(spec);
@@ -106,9 +153,24 @@ export function findLayeringViolations(root: string): Violation[] {
         const target = byName.get(pkgMatch[1]!);
         if (!target) continue;
         const sub = pkgMatch[2] ? `.${pkgMatch[2]}` : ".";
-        if (target !== ws && !allowed.has(target.layer) && !(ws.layer === "adapters" && target.layer === "adapters"))
-          violations.push({ file: rel, specifier: spec, rule: "upward-import", detail: `${ws.layer} may not import ${target.layer}` });
-        else if (!target.exports.includes(sub)) violations.push({ file: rel, specifier: spec, rule: "internal-import", detail: `${target.name} exports only ${target.exports.join(", ")}` });
+        if (
+          target !== ws &&
+          !allowed.has(target.layer) &&
+          !(ws.layer === "adapters" && target.layer === "adapters")
+        )
+          violations.push({
+            file: rel,
+            specifier: spec,
+            rule: "upward-import",
+            detail: `${ws.layer} may not import ${target.layer}`,
+          });
+        else if (!target.exports.includes(sub))
+          violations.push({
+            file: rel,
+            specifier: spec,
+            rule: "internal-import",
+            detail: `${target.name} exports only ${target.exports.join(", ")}`,
+          });
       }
     }
   }

@@ -21,11 +21,7 @@ import { AutomergeSessionJournal } from "./store/automergeSessionJournal.js";
 import { SiteMetrics } from "./observability/siteMetrics.js";
 import { observedMeter, timedAuthorizer } from "./observability/observedParts.js";
 import type { MeterCertifier } from "./audit/meterProvisioning.js";
-import {
-  sessionTokenBody,
-  sessionTokenFrom,
-  verifySessionToken,
-} from "@chargemesh/shared-model";
+import { sessionTokenBody, sessionTokenFrom, verifySessionToken } from "@chargemesh/shared-model";
 import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { LiveTelemetryPublisher } from "./sync/liveTelemetryPublisher.js";
 import { siteLiveFigures } from "./sync/siteLiveFigures.js";
@@ -139,7 +135,10 @@ export class SiteController {
         current: (id) => siteRef?.currentDoc(id) ?? null,
         clock,
         onFlag: (p) =>
-          opts.log.warn({ peer: p.peerId, document: p.lastDocumentId, why: p.lastReason }, "dropped a change its writer may not make; peer flagged"),
+          opts.log.warn(
+            { peer: p.peerId, document: p.lastDocumentId, why: p.lastReason },
+            "dropped a change its writer may not make; peer flagged",
+          ),
       });
       network.push(
         new Libp2pNetworkAdapter({
@@ -181,7 +180,12 @@ export class SiteController {
     const metrics = new SiteMetrics({ site: config.siteId });
     const hardware = opts.hardware.map((hw) => ({
       ...hw,
-      meter: observedMeter(hw.meter, hw.config.meterId, (code) => metrics.meterFaults.inc({ code }), opts.log),
+      meter: observedMeter(
+        hw.meter,
+        hw.config.meterId,
+        (code) => metrics.meterFaults.inc({ code }),
+        opts.log,
+      ),
     }));
     ledger.onAppend((r) => metrics.ledgerRecords.inc({ kind: r.body.kind }));
     metrics.siteLimitW.set(config.gridLimitW);
@@ -191,7 +195,9 @@ export class SiteController {
         siteId: config.siteId,
         clock,
         random: opts.random,
-        authorizer: timedAuthorizer(opts.authorizer, (seconds, accepted) => metrics.authSeconds.observe({ outcome: accepted ? "accepted" : "refused" }, seconds)),
+        authorizer: timedAuthorizer(opts.authorizer, (seconds, accepted) =>
+          metrics.authSeconds.observe({ outcome: accepted ? "accepted" : "refused" }, seconds),
+        ),
         journal,
         ledger,
         power,
@@ -282,5 +288,7 @@ const ARCHIVE_EVERY_MS = 10 * 60_000;
 /** Why a message about a document the site archived is not taken in, or null for any other message. */
 function archivedDocumentMessage(m: Message, site: SiteRepo | null): string | null {
   const documentId = (m as { documentId?: unknown }).documentId;
-  return typeof documentId === "string" && site?.isArchived(documentId) ? `document ${documentId} is archived here` : null;
+  return typeof documentId === "string" && site?.isArchived(documentId)
+    ? `document ${documentId} is archived here`
+    : null;
 }

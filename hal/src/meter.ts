@@ -19,7 +19,8 @@ export interface MeterReading {
   readonly signedPayload?: Uint8Array;
 }
 
-export type MeterReadResult = { ok: true; reading: MeterReading } | { ok: false; fault: MeterFaultCode; message: string };
+export type MeterReadResult =
+  { ok: true; reading: MeterReading } | { ok: false; fault: MeterFaultCode; message: string };
 
 /** An energy meter on one stall. */
 export interface Meter {

@@ -42,7 +42,10 @@ export function planArrivals(o: ArrivalPlanOptions): CarVisit[] {
     const u = rnd.next();
     // 35% around the morning peak (30% of the window), 35% around the evening peak (70%), 30% uniform.
     const centre = u < 0.35 ? 0.3 : u < 0.7 ? 0.7 : null;
-    const frac = centre === null ? rnd.next() : Math.min(0.999, Math.max(0, centre + (rnd.next() + rnd.next() + rnd.next() - 1.5) * 0.12));
+    const frac =
+      centre === null
+        ? rnd.next()
+        : Math.min(0.999, Math.max(0, centre + (rnd.next() + rnd.next() + rnd.next() - 1.5) * 0.12));
     const car = catalogue[rnd.int(0, catalogue.length - 1)]!;
     const arriveAtMs = o.startMs + Math.floor(frac * o.windowMs);
     const socPermille = rnd.int(50, 450);

@@ -42,8 +42,18 @@ export class SimCloudConfig {
       issuedAtMs: now,
       tariffs: [],
       trustAnchors: [this.rootDer],
-      revocationList: { signed: signRevocationList({ issuedAtMs: now, nextUpdateMs, revoked: this.revoked }, this.revocationSeed, nodeEd25519), issuedAtMs: now, nextUpdateMs },
-      accountStanding: Object.fromEntries([...this.standing].map(([c, s]) => [c, { standing: s, version: 1 }])),
+      revocationList: {
+        signed: signRevocationList(
+          { issuedAtMs: now, nextUpdateMs, revoked: this.revoked },
+          this.revocationSeed,
+          nodeEd25519,
+        ),
+        issuedAtMs: now,
+        nextUpdateMs,
+      },
+      accountStanding: Object.fromEntries(
+        [...this.standing].map(([c, s]) => [c, { standing: s, version: 1 }]),
+      ),
       offlinePolicy: this.offlinePolicy,
       siteLimits: {},
       acknowledged: {},

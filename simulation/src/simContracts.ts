@@ -28,14 +28,27 @@ const DAY = 86_400_000;
 export async function issueSimContracts(count: number, nowMs: number, provider = "CMS"): Promise<SimPki> {
   const span = { notBefore: new Date(nowMs - 365 * DAY), notAfter: new Date(nowMs + 5 * 365 * DAY) };
   const root = await issueRoot({ name: "Sim V2G Root CA", serial: "01", pathLength: 2, ...span });
-  const mo1 = await issueSubCa({ name: `Sim MO Sub-CA 1 ${provider}`, serial: "02", pathLength: 1, ...span }, { cert: root.cert, privateKey: root.keys!.privateKey });
-  const mo2 = await issueSubCa({ name: `Sim MO Sub-CA 2 ${provider}`, serial: "03", pathLength: 0, ...span }, { cert: mo1.cert, privateKey: mo1.keys!.privateKey });
+  const mo1 = await issueSubCa(
+    { name: `Sim MO Sub-CA 1 ${provider}`, serial: "02", pathLength: 1, ...span },
+    { cert: root.cert, privateKey: root.keys!.privateKey },
+  );
+  const mo2 = await issueSubCa(
+    { name: `Sim MO Sub-CA 2 ${provider}`, serial: "03", pathLength: 0, ...span },
+    { cert: mo1.cert, privateKey: mo1.keys!.privateKey },
+  );
   const contracts: SimContract[] = [];
   for (let i = 0; i < count; i++) {
     const se = new SimSecureElement();
     const key = await se.generateKey(CONTRACT_KEY_LABEL, "ecdsa-p256");
     const emaid = contractId(`DE-${provider}-C${String(i + 1).padStart(8, "0")}-${i % 10}`);
-    const leaf = await issueLeaf(emaid, (i + 16).toString(16), new Date(nowMs - DAY), new Date(nowMs + 2 * 365 * DAY), { cert: mo2.cert, privateKey: mo2.keys!.privateKey }, key.publicKey);
+    const leaf = await issueLeaf(
+      emaid,
+      (i + 16).toString(16),
+      new Date(nowMs - DAY),
+      new Date(nowMs + 2 * 365 * DAY),
+      { cert: mo2.cert, privateKey: mo2.keys!.privateKey },
+      key.publicKey,
+    );
     contracts.push({ contractId: emaid, secureElement: se, chain: [leaf.der, mo2.der, mo1.der] });
   }
   return { rootDer: root.der, contracts };

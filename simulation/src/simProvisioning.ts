@@ -36,7 +36,10 @@ export function provisionSimSite(dataDir: string, siteId: string): SimProvisioni
         format: "chargemesh-site-keys",
         version: 1,
         siteId,
-        meterOperator: { keyId: `sim-operator-${Buffer.from(nodeEd25519.publicKey(seed)).toString("hex").slice(0, 16)}`, seed: seed.toString("hex") },
+        meterOperator: {
+          keyId: `sim-operator-${Buffer.from(nodeEd25519.publicKey(seed)).toString("hex").slice(0, 16)}`,
+          seed: seed.toString("hex"),
+        },
         revocationPublicKey: Buffer.from(nodeEd25519.publicKey(revocationSeed)).toString("hex"),
       }),
     );

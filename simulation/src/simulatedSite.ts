@@ -10,7 +10,12 @@ import { parseSiteConfig } from "@chargemesh/edge-node";
 import type { SiteConfig } from "@chargemesh/edge-node";
 import { SiteController } from "@chargemesh/edge-node";
 import type { SiteControllerOptions } from "@chargemesh/edge-node";
-import { CertificateAuthorizer, ConfigDocTrustStore, SiteConfigDocument, offlinePolicyOf } from "@chargemesh/edge-node";
+import {
+  CertificateAuthorizer,
+  ConfigDocTrustStore,
+  SiteConfigDocument,
+  offlinePolicyOf,
+} from "@chargemesh/edge-node";
 import { PowerManager } from "@chargemesh/edge-node";
 import { VirtualScheduler } from "@chargemesh/edge-node";
 import { runVirtual } from "@chargemesh/edge-node";
@@ -47,7 +52,12 @@ export interface SimulationSummary {
   readonly arrived: number;
   readonly served: number;
   readonly turnedAway: number;
-  readonly sessions: { readonly completed: number; readonly rejected: number; readonly failed: number; readonly open: number };
+  readonly sessions: {
+    readonly completed: number;
+    readonly rejected: number;
+    readonly failed: number;
+    readonly open: number;
+  };
   readonly energyWh: number;
   readonly simulatedMs: number;
 }
@@ -85,9 +95,13 @@ export class SimulatedSite {
     this.clock = clock;
     this.scheduler = scheduler;
     // After a restart the cars that arrived before the crash are gone: the plan resumes from now.
-    this.queue = planArrivals({ vehicles: opts.vehicles, startMs: opts.startMs, windowMs: opts.windowMs, contracts: contracts.length, seed: opts.seed }).filter(
-      (v) => v.arriveAtMs > clock.now(),
-    );
+    this.queue = planArrivals({
+      vehicles: opts.vehicles,
+      startMs: opts.startMs,
+      windowMs: opts.windowMs,
+      contracts: contracts.length,
+      seed: opts.seed,
+    }).filter((v) => v.arriveAtMs > clock.now());
   }
 
   /** Builds (or reopens) the site in `opts.dataDir`. */
@@ -102,25 +116,55 @@ export class SimulatedSite {
       dataDir: join(opts.dataDir, "store"),
       gridLimitW,
       checkpointIntervalMs: 60_000,
-      stalls: Array.from({ length: opts.stalls }, (_, i) => ({ id: `stall-${i + 1}`, meterId: `meter-${i + 1}`, maxW: STALL_MAX_W, minW: 5_000, safeLimitW: 10_000 })),
+      stalls: Array.from({ length: opts.stalls }, (_, i) => ({
+        id: `stall-${i + 1}`,
+        meterId: `meter-${i + 1}`,
+        maxW: STALL_MAX_W,
+        minW: 5_000,
+        safeLimitW: 10_000,
+      })),
     });
-    const stalls = config.stalls.map((s) => new SimStall({ meterId: s.meterId, maxW: s.maxW, minW: s.minW, reactionDelayMs: 800, startRegisterWh: state.registers[s.meterId] ?? 0 }, clock));
+    const stalls = config.stalls.map(
+      (s) =>
+        new SimStall(
+          {
+            meterId: s.meterId,
+            maxW: s.maxW,
+            minW: s.minW,
+            reactionDelayMs: 800,
+            startRegisterWh: state.registers[s.meterId] ?? 0,
+          },
+          clock,
+        ),
+    );
     const pki = await issueSimContracts(Math.max(4, Math.ceil(opts.vehicles / 3)), opts.startMs);
     const contracts = pki.contracts;
-    const standing = new Map<ContractId, "good" | "blocked">(contracts.map((c, i) => [c.contractId, opts.blockEvery && i % opts.blockEvery === opts.blockEvery - 1 ? "blocked" : "good"]));
+    const standing = new Map<ContractId, "good" | "blocked">(
+      contracts.map((c, i) => [
+        c.contractId,
+        opts.blockEvery && i % opts.blockEvery === opts.blockEvery - 1 ? "blocked" : "good",
+      ]),
+    );
     const provisioning = provisionSimSite(opts.dataDir, opts.siteId);
     const cloudConfig = new SimCloudConfig(pki.rootDer, standing, provisioning.revocationSeed, clock, {
       unknownContractMaxEnergyWh: config.offlinePolicy.unknownContractMaxEnergyWh,
       unknownContractMaxSessionsPerDay: config.offlinePolicy.unknownContractMaxSessionsPerDay,
     });
-    const configDocument = new SiteConfigDocument((issues) => opts.log.error({ issues }, "config document refused: invalid"));
+    const configDocument = new SiteConfigDocument((issues) =>
+      opts.log.error({ issues }, "config document refused: invalid"),
+    );
     configDocument.provision(cloudConfig.current());
     let controllerRef: SiteController | null = null;
     const trust = new ConfigDocTrustStore(
       configDocument,
       provisioning.keys.revocationPublicKey,
       // Offline: never heard from the cloud. Otherwise the cloud that provisioned the document is in contact.
-      () => (opts.offline ? 0 : opts.sync ? Math.max(controllerRef?.lastCloudContactMs() ?? 0, configDocument.attached() ? 0 : clock.now()) : clock.now()),
+      () =>
+        opts.offline
+          ? 0
+          : opts.sync
+            ? Math.max(controllerRef?.lastCloudContactMs() ?? 0, configDocument.attached() ? 0 : clock.now())
+            : clock.now(),
       (c) => controllerRef?.orchestrator.sessionsToday(c) ?? 0,
     );
     let power!: PowerManager;
@@ -129,7 +173,12 @@ export class SimulatedSite {
       clock,
       // Session IDs and challenges must never repeat, also across a restart: real randomness even in simulation.
       random: cryptoRandom,
-      hardware: config.stalls.map((c, i) => ({ config: c, meter: stalls[i]!.meter, stage: stalls[i]!.stage, link: stalls[i]!.link })),
+      hardware: config.stalls.map((c, i) => ({
+        config: c,
+        meter: stalls[i]!.meter,
+        stage: stalls[i]!.stage,
+        link: stalls[i]!.link,
+      })),
       authorizer: new CertificateAuthorizer(trust, offlinePolicyOf(config)),
       configDocument,
       secureElement: new SimSecureElement(join(opts.dataDir, "site-secure-element.json")),
@@ -138,15 +187,27 @@ export class SimulatedSite {
           clock,
           scheduler,
           limits: { id: "site", limitW: gridLimitW },
-          stalls: hw.map((h) => ({ stallId: h.config.id, nodeId: "site", stage: h.stage, safeLimitW: h.config.safeLimitW, acceptanceW: () => h.link.acceptance()?.maxPowerW ?? null })),
+          stalls: hw.map((h) => ({
+            stallId: h.config.id,
+            nodeId: "site",
+            stage: h.stage,
+            safeLimitW: h.config.safeLimitW,
+            acceptanceW: () => h.link.acceptance()?.maxPowerW ?? null,
+          })),
           log: opts.log,
         })),
-      certifyMeter: localOperatorCertifier(provisioning.keys.meterOperatorKeyId, provisioning.keys.meterOperatorSeed, nodeEd25519, clock),
+      certifyMeter: localOperatorCertifier(
+        provisioning.keys.meterOperatorKeyId,
+        provisioning.keys.meterOperatorSeed,
+        nodeEd25519,
+        clock,
+      ),
       log: opts.log,
       ...(opts.sync ? { sync: opts.sync } : {}),
     });
     controllerRef = controller;
-    for (const [i, s] of stalls.entries()) s.meter.ensureAtLeast(controller.ledger.lastRegisterWh(config.stalls[i]!.meterId));
+    for (const [i, s] of stalls.entries())
+      s.meter.ensureAtLeast(controller.ledger.lastRegisterWh(config.stalls[i]!.meterId));
     void power.start();
     const site = new SimulatedSite(opts, config, controller, power, stalls, contracts, clock, scheduler);
     site.cloudConfig = (der) => {
@@ -185,7 +246,8 @@ export class SimulatedSite {
 
   /** Runs until every planned car has come and gone and every session has ended. */
   async run(): Promise<SimulationSummary> {
-    const lastLeave = Math.max(this.opts.startMs, ...this.queue.map((v) => v.leaveAtMs)) + MAX_WAIT_MS + 5 * 60_000;
+    const lastLeave =
+      Math.max(this.opts.startMs, ...this.queue.map((v) => v.leaveAtMs)) + MAX_WAIT_MS + 5 * 60_000;
     const t0 = this.clock.now();
     await runVirtual({
       controller: this.controller,
@@ -246,7 +308,14 @@ export class SimulatedSite {
       else sessions.open++;
       if (s.begin && s.end) energyWh += s.end.registerWh - s.begin.registerWh;
     }
-    return { arrived: this.arrived, served: this.served, turnedAway: this.turnedAway, sessions, energyWh, simulatedMs };
+    return {
+      arrived: this.arrived,
+      served: this.served,
+      turnedAway: this.turnedAway,
+      sessions,
+      energyWh,
+      simulatedMs,
+    };
   }
 
   async stop(): Promise<void> {
@@ -262,12 +331,17 @@ interface SimState {
 
 function readSimState(dir: string): SimState {
   const file = join(dir, "sim-state.json");
-  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as SimState) : { clockMs: 0, registers: {} };
+  return existsSync(file)
+    ? (JSON.parse(readFileSync(file, "utf8")) as SimState)
+    : { clockMs: 0, registers: {} };
 }
 
 /** What survives a controller crash in the real world: the meters' registers and the time. */
 function writeSimState(dir: string, clockMs: number, stalls: readonly SimStall[]): void {
-  const state: SimState = { clockMs, registers: Object.fromEntries(stalls.map((s) => [s.meter.id, s.meter.registerWh()])) };
+  const state: SimState = {
+    clockMs,
+    registers: Object.fromEntries(stalls.map((s) => [s.meter.id, s.meter.registerWh()])),
+  };
   writeFileSync(join(dir, "sim-state.json.tmp"), JSON.stringify(state));
   renameSync(join(dir, "sim-state.json.tmp"), join(dir, "sim-state.json"));
 }

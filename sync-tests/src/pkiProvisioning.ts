@@ -11,7 +11,10 @@ export async function pki(args: string[]): Promise<string> {
 }
 
 /** An operator PKI in `dir` and a site keys file for `siteId` from it, as an operator provisions a site. */
-export async function provisionSite(dir: string, siteId: string): Promise<{ pkiDir: string; siteKeysFile: string }> {
+export async function provisionSite(
+  dir: string,
+  siteId: string,
+): Promise<{ pkiDir: string; siteKeysFile: string }> {
   const pkiDir = join(dir, "pki");
   await pki(["init", "--dir", pkiDir]);
   const siteKeysFile = join(dir, `${siteId}-keys.json`);

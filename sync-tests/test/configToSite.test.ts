@@ -28,16 +28,50 @@ const until = async (cond: () => boolean, ms: number) => {
 
 test("trust anchors, standing and a revocation list published by the cloud reach the site in its config document; a revoked contract is refused after one sync", async () => {
   const now = Date.now();
-  const root = await issueRoot({ name: "V2G Root", serial: "01", pathLength: 2, notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 86_400_000 * 365) });
-  const leaf = await issueLeaf("DE-CMS-C00000077-7", "20", new Date(now - 86_400_000), new Date(now + 86_400_000 * 30), { cert: root.cert, privateKey: root.keys!.privateKey });
-  const carKey = createPrivateKey({ key: Buffer.from(await crypto.subtle.exportKey("pkcs8", leaf.keys!.privateKey)), format: "der", type: "pkcs8" });
+  const root = await issueRoot({
+    name: "V2G Root",
+    serial: "01",
+    pathLength: 2,
+    notBefore: new Date(now - 86_400_000),
+    notAfter: new Date(now + 86_400_000 * 365),
+  });
+  const leaf = await issueLeaf(
+    "DE-CMS-C00000077-7",
+    "20",
+    new Date(now - 86_400_000),
+    new Date(now + 86_400_000 * 30),
+    { cert: root.cert, privateKey: root.keys!.privateKey },
+  );
+  const carKey = createPrivateKey({
+    key: Buffer.from(await crypto.subtle.exportKey("pkcs8", leaf.keys!.privateKey)),
+    format: "der",
+    type: "pkcs8",
+  });
   const revocationSeed = new Uint8Array(32).fill(8);
   const revocationKey = nobleEd25519.publicKey(revocationSeed);
-  const list = (revoked: string[]) => ({ signed: signRevocationList({ issuedAtMs: now, nextUpdateMs: now + 86_400_000, revoked: new Set(revoked) }, revocationSeed, nobleEd25519), issuedAtMs: now, nextUpdateMs: now + 86_400_000 });
+  const list = (revoked: string[]) => ({
+    signed: signRevocationList(
+      { issuedAtMs: now, nextUpdateMs: now + 86_400_000, revoked: new Set(revoked) },
+      revocationSeed,
+      nobleEd25519,
+    ),
+    issuedAtMs: now,
+    nextUpdateMs: now + 86_400_000,
+  });
 
-  const cloud = await CloudPeer.start({ dataDir: join(dir, "cloud"), privateKey: await generateKeyPair("Ed25519"), listen: ["/ip4/127.0.0.1/tcp/0"], clock: systemClock });
+  const cloud = await CloudPeer.start({
+    dataDir: join(dir, "cloud"),
+    privateKey: await generateKeyPair("Ed25519"),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    clock: systemClock,
+  });
   const node = await createSyncNode({ privateKey: await generateKeyPair("Ed25519") });
-  const site = await SiteRepo.open(siteId("config-site"), join(dir, "site"), [new Libp2pNetworkAdapter({ node, dial: [cloud.node.getMultiaddrs()[0]!.toString()], redialMs: 100 })], node.peerId.toString() as PeerId);
+  const site = await SiteRepo.open(
+    siteId("config-site"),
+    join(dir, "site"),
+    [new Libp2pNetworkAdapter({ node, dial: [cloud.node.getMultiaddrs()[0]!.toString()], redialMs: 100 })],
+    node.peerId.toString() as PeerId,
+  );
   try {
     cloud.registerSite("config-site", node.peerId.toString(), site.root.url);
     const url = cloud.configs.publish("config-site", (d) => {
@@ -45,18 +79,42 @@ test("trust anchors, standing and a revocation list published by the cloud reach
       d.accountStanding["DE-CMS-C00000077-7"] = { standing: "good", version: 1 };
       d.revocationList = list([]);
     });
-    cloud.registerSite("other-site", "12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1", "automerge:4x4x4x4x4x4x4x4x4x4x4x4x4x4x4");
-    expect(cloud.sharing.mayShare("12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1", url.replace("automerge:", ""))).toBe(false);
+    cloud.registerSite(
+      "other-site",
+      "12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1",
+      "automerge:4x4x4x4x4x4x4x4x4x4x4x4x4x4x4",
+    );
+    expect(
+      cloud.sharing.mayShare("12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1", url.replace("automerge:", "")),
+    ).toBe(false);
     await until(() => site.repo.peers.length > 0, 10_000);
     const handle = await site.repo.find<ConfigDocument>(url as AutomergeUrl);
     const configDocument = new SiteConfigDocument();
     configDocument.attach(handle);
-    const trust = new ConfigDocTrustStore(configDocument, revocationKey, () => Date.now(), () => 0);
+    const trust = new ConfigDocTrustStore(
+      configDocument,
+      revocationKey,
+      () => Date.now(),
+      () => 0,
+    );
     await until(() => trust.version() >= 1, 10_000);
-    const authorizer = new CertificateAuthorizer(trust, { offlineAfterMs: 60_000, revocationMaxAgeMs: 86_400_000, unknownContractCaps: {}, unknownContractMaxSessionsPerDay: 0, regionFailedCaps: {} });
+    const authorizer = new CertificateAuthorizer(trust, {
+      offlineAfterMs: 60_000,
+      revocationMaxAgeMs: 86_400_000,
+      unknownContractCaps: {},
+      unknownContractMaxSessionsPerDay: 0,
+      regionFailedCaps: {},
+    });
     const attempt = () => {
       const challenge = crypto.getRandomValues(new Uint8Array(16));
-      return authorizer.authorize({ stallId: stallId("s1"), sessionId: sessionId("config-site:CONFIGTEST00001"), plug: { certificateChain: [leaf.der, root.der] }, challenge, challengeSignature: sign("sha256", challenge, carKey), nowMs: Date.now() });
+      return authorizer.authorize({
+        stallId: stallId("s1"),
+        sessionId: sessionId("config-site:CONFIGTEST00001"),
+        plug: { certificateChain: [leaf.der, root.der] },
+        challenge,
+        challengeSignature: sign("sha256", challenge, carKey),
+        nowMs: Date.now(),
+      });
     };
     expect(await attempt()).toMatchObject({ accepted: true, mode: "online" });
     cloud.configs.publish("config-site", (d) => {

@@ -10,8 +10,23 @@ import { exportStore } from "@chargemesh/edge-node";
 import { nodeEd25519 } from "@chargemesh/node-ed25519";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-crash-"));
-afterAll(() => (process.env.KEEP_CRASH_DIR ? console.log(`kept ${dir}`) : rmSync(dir, { recursive: true, force: true })));
-const SIM = ["--import", "tsx", "simulation/src/cli/simSite.ts", "--stalls", "4", "--vehicles", "80", "--seed", "5", "--data", dir, "--json"];
+afterAll(() =>
+  process.env.KEEP_CRASH_DIR ? console.log(`kept ${dir}`) : rmSync(dir, { recursive: true, force: true }),
+);
+const SIM = [
+  "--import",
+  "tsx",
+  "simulation/src/cli/simSite.ts",
+  "--stalls",
+  "4",
+  "--vehicles",
+  "80",
+  "--seed",
+  "5",
+  "--data",
+  dir,
+  "--json",
+];
 const KILLS = 22;
 
 /**
@@ -24,7 +39,12 @@ function runAndKill(afterAcks: number): Promise<{ acks: string[]; killed: boolea
     const child = spawn(process.execPath, [...SIM, "--ack-log"], { stdio: ["ignore", "pipe", "ignore"] });
     let out = "";
     // Complete lines only: a chunk may end inside one.
-    const acks = () => out.split("\n").slice(0, -1).filter((l) => l.startsWith("ack ")).map((l) => l.slice(4));
+    const acks = () =>
+      out
+        .split("\n")
+        .slice(0, -1)
+        .filter((l) => l.startsWith("ack "))
+        .map((l) => l.slice(4));
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       if (acks().length >= afterAcks) child.kill("SIGKILL");
@@ -45,10 +65,14 @@ async function checkInvariants(acked: Set<string>) {
     const r = decodeSignedRecord(shipped);
     if (!r.ok) throw r.error;
     present.add(`${r.value.body.meterId} ${r.value.body.seq}`);
-    if (r.value.body.kind === "begin") begins.set(r.value.body.sessionId!, (begins.get(r.value.body.sessionId!) ?? 0) + 1);
+    if (r.value.body.kind === "begin")
+      begins.set(r.value.body.sessionId!, (begins.get(r.value.body.sessionId!) ?? 0) + 1);
   }
   for (const a of acked) expect(present.has(a), `acknowledged record ${a} lost`).toBe(true);
-  expect([...begins].filter(([, n]) => n !== 1), "sessions with more than one begin record").toEqual([]);
+  expect(
+    [...begins].filter(([, n]) => n !== 1),
+    "sessions with more than one begin record",
+  ).toEqual([]);
   return { bundle, report };
 }
 
@@ -70,10 +94,16 @@ test(`edge-node survives SIGKILL at ${KILLS} random points: no acknowledged reco
   // Finally run to the end: recovery closes what the crashes left open and the whole ledger verifies.
   const last = spawnSync(process.execPath, SIM, { encoding: "utf8" });
   expect(last.status, last.stdout + last.stderr).toBe(0);
-  const result = JSON.parse(last.stdout) as { sessions: { open: number; completed: number }; verified: boolean };
+  const result = JSON.parse(last.stdout) as {
+    sessions: { open: number; completed: number };
+    verified: boolean;
+  };
   expect(result.sessions.open).toBe(0);
   expect(result.verified).toBe(true);
   const { report } = await checkInvariants(acked);
   expect(report.ok).toBe(true);
-  expect(report.sessions.filter((s) => !s.complete), "sessions without an end record").toEqual([]);
+  expect(
+    report.sessions.filter((s) => !s.complete),
+    "sessions without an end record",
+  ).toEqual([]);
 }, 600_000);

@@ -41,15 +41,35 @@ test("the real daemon authorizes a contract by its certificate against the cloud
   const key = await new SimSecureElement(carSe).generateKey(CONTRACT_KEY_LABEL, "ecdsa-p256");
   writeFileSync(join(dir, "car.spki"), key.publicKey);
   const leaf = join(dir, "contract.der");
-  await pki(["contract", "--dir", pkiDir, "--emaid", "DE-CMS-C00000042-2", "--spki", join(dir, "car.spki"), "--out", leaf]);
+  await pki([
+    "contract",
+    "--dir",
+    pkiDir,
+    "--emaid",
+    "DE-CMS-C00000042-2",
+    "--spki",
+    join(dir, "car.spki"),
+    "--out",
+    leaf,
+  ]);
   await pki(["anchors", "--dir", pkiDir, "--out", join(dir, "root.der")]);
   const crl = async (file: string) => {
     await pki(["crl", "--dir", pkiDir, "--out", file, "--hours", "24"]);
     const now = Date.now();
-    return { signed: new Uint8Array(readFileSync(file)), issuedAtMs: now, nextUpdateMs: now + 24 * 3_600_000 };
+    return {
+      signed: new Uint8Array(readFileSync(file)),
+      issuedAtMs: now,
+      nextUpdateMs: now + 24 * 3_600_000,
+    };
   };
 
-  const cloud = await CloudPeer.start({ dataDir: join(dir, "cloud"), privateKey: await generateKeyPair("Ed25519"), listen: ["/ip4/127.0.0.1/tcp/0"], clock: systemClock, acknowledgeEveryMs: 0 });
+  const cloud = await CloudPeer.start({
+    dataDir: join(dir, "cloud"),
+    privateKey: await generateKeyPair("Ed25519"),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    clock: systemClock,
+    acknowledgeEveryMs: 0,
+  });
   const firstList = await crl(join(dir, "crl-1.bin"));
   const configUrl = cloud.configs.publish(siteId, (d) => {
     d.trustAnchors = [new Uint8Array(readFileSync(join(dir, "root.der")))];
@@ -68,9 +88,17 @@ test("the real daemon authorizes a contract by its certificate against the cloud
       sync: { cloudPeers: [cloud.node.getMultiaddrs()[0]!.toString()], configUrl, liveIntervalMs: 1_000 },
     }),
   );
-  const daemon = spawn(process.execPath, ["--import", "tsx", "edge-node/src/cli/edgeNode.ts", "--config", config, "--lab-vehicles-stdin"], { stdio: ["pipe", "pipe", "pipe"] });
+  const daemon = spawn(
+    process.execPath,
+    ["--import", "tsx", "edge-node/src/cli/edgeNode.ts", "--config", config, "--lab-vehicles-stdin"],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
   const log = logLines(daemon);
-  const plug = () => daemon.stdin.write(JSON.stringify({ op: "plug", stall: "s1", chainFile: `${leaf}.chain`, secureElementFile: carSe }) + "\n");
+  const plug = () =>
+    daemon.stdin.write(
+      JSON.stringify({ op: "plug", stall: "s1", chainFile: `${leaf}.chain`, secureElementFile: carSe }) +
+        "\n",
+    );
   const unplug = () => daemon.stdin.write(JSON.stringify({ op: "unplug", stall: "s1" }) + "\n");
   const messages = (msg: string) => log.lines.filter((l) => l.msg === msg);
   try {
@@ -80,16 +108,24 @@ test("the real daemon authorizes a contract by its certificate against the cloud
     await until("the site is connected", () => cloud.syncState()[0]?.connected === true, 60_000);
 
     /** Plugs the car until the site decides `want` (each attempt reads the config version the site holds then), unplugging after each decision. */
-    const attemptUntil = async (want: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> => {
+    const attemptUntil = async (
+      want: (l: Record<string, unknown>) => boolean,
+    ): Promise<Record<string, unknown>> => {
       for (let attempt = 0; attempt < 60; attempt++) {
         const decided = () => [...messages("session started"), ...messages("session rejected")];
         const seen = decided().length;
         plug();
         await until("the site decides", () => decided().length > seen, 60_000);
-        const decision = decided().sort((a, b) => (a.time as number) - (b.time as number)).at(-1)!;
+        const decision = decided()
+          .sort((a, b) => (a.time as number) - (b.time as number))
+          .at(-1)!;
         const unplugged = messages("lab vehicle unplugged").length;
         unplug();
-        await until("the car is unplugged", () => messages("lab vehicle unplugged").length > unplugged, 60_000);
+        await until(
+          "the car is unplugged",
+          () => messages("lab vehicle unplugged").length > unplugged,
+          60_000,
+        );
         if (want(decision)) return decision;
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -117,7 +153,12 @@ test("the real daemon authorizes a contract by its certificate against the cloud
     daemon.kill("SIGTERM");
     expect(await new Promise((r) => daemon.once("exit", r))).toBe(0);
   } catch (e) {
-    throw new Error(`${(e as Error).message}\nlast daemon log lines:\n${log.lines.slice(-25).map((l) => JSON.stringify(l)).join("\n")}`);
+    throw new Error(
+      `${(e as Error).message}\nlast daemon log lines:\n${log.lines
+        .slice(-25)
+        .map((l) => JSON.stringify(l))
+        .join("\n")}`,
+    );
   } finally {
     daemon.kill("SIGKILL");
     await cloud.stop();

@@ -23,15 +23,22 @@ const until = async (cond: () => Promise<boolean>, ms: number) => {
     await new Promise((r) => setTimeout(r, 200));
   }
 };
-const portOf = (p: CloudPeer) => Number(p.node.getMultiaddrs()[0]!.toString().split("/tcp/")[1]!.split("/")[0]);
+const portOf = (p: CloudPeer) =>
+  Number(p.node.getMultiaddrs()[0]!.toString().split("/tcp/")[1]!.split("/")[0]);
 
 test("three sites and two cloud regions converge to identical heads after random cuts, resets, delays, throttling and a region restart", async () => {
   console.log(`regions/partitions seed=${SEED}`);
   const rnd = new SeededRandom(SEED);
-  const keys: Record<string, PrivateKey> = { a: await generateKeyPair("Ed25519"), b: await generateKeyPair("Ed25519") };
+  const keys: Record<string, PrivateKey> = {
+    a: await generateKeyPair("Ed25519"),
+    b: await generateKeyPair("Ed25519"),
+  };
   const regions: Record<string, CloudPeer> = {};
   const ports: Record<string, number> = {};
-  const peerIds = { a: peerIdFromPrivateKey(keys.a!).toString(), b: peerIdFromPrivateKey(keys.b!).toString() };
+  const peerIds = {
+    a: peerIdFromPrivateKey(keys.a!).toString(),
+    b: peerIdFromPrivateKey(keys.b!).toString(),
+  };
   const proxies: TcpProxy[] = [];
   const proxyTo = async (region: "a" | "b") => {
     const p = await TcpProxy.start("127.0.0.1", () => ports[region]!);
@@ -42,7 +49,13 @@ test("three sites and two cloud regions converge to identical heads after random
   const crossLink = await proxyTo("b");
   const startRegion = async (name: "a" | "b") => {
     const listen = [`/ip4/127.0.0.1/tcp/${ports[name] ?? 0}`];
-    regions[name] = await CloudPeer.start({ dataDir: join(dir, `region-${name}`), privateKey: keys[name]!, listen, clock: systemClock, ...(name === "a" ? { peers: [crossLink] } : {}) });
+    regions[name] = await CloudPeer.start({
+      dataDir: join(dir, `region-${name}`),
+      privateKey: keys[name]!,
+      listen,
+      clock: systemClock,
+      ...(name === "a" ? { peers: [crossLink] } : {}),
+    });
     ports[name] = portOf(regions[name]!);
   };
   await startRegion("b");
@@ -118,7 +131,9 @@ test("three sites and two cloud regions converge to identical heads after random
     await until(async () => {
       const urls = site.controller.site.documentUrls();
       for (const url of urls) {
-        const local = JSON.stringify(A.getHeads((await site.controller.site.repo.find(url)).doc() as A.Doc<unknown>).sort());
+        const local = JSON.stringify(
+          A.getHeads((await site.controller.site.repo.find(url)).doc() as A.Doc<unknown>).sort(),
+        );
         for (const r of [regions.a!, regions.b!]) {
           const h = await r.repo.find(url).catch(() => null);
           if (!h || JSON.stringify(A.getHeads(h.doc() as A.Doc<unknown>).sort()) !== local) return false;
@@ -126,7 +141,8 @@ test("three sites and two cloud regions converge to identical heads after random
       }
       return true;
     }, 60_000);
-    for (const r of [regions.a!, regions.b!]) expect(r.syncState().find((s) => s.siteId === id)?.documentsBehind).toBe(0);
+    for (const r of [regions.a!, regions.b!])
+      expect(r.syncState().find((s) => s.siteId === id)?.documentsBehind).toBe(0);
   }
   expect(proxies[0]!.bytes, "bytes over the cross-region link").toBeGreaterThan(0);
   for (const s of sites) await s.site.stop();

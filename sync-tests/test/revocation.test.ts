@@ -10,10 +10,25 @@ const dir = mkdtempSync(join(tmpdir(), "cm-revoke-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test("an offline site charges cars only through certificates and refuses a contract once it holds the list that revokes it", async () => {
-  const site = await SimulatedSite.create({ siteId: "rev-site", dataDir: dir, stalls: 2, vehicles: 0, seed: 9, offline: true, startMs: Date.UTC(2026, 5, 1, 8), windowMs: 3_600_000, log: pino({ level: "silent" }) });
+  const site = await SimulatedSite.create({
+    siteId: "rev-site",
+    dataDir: dir,
+    stalls: 2,
+    vehicles: 0,
+    seed: 9,
+    offline: true,
+    startMs: Date.UTC(2026, 5, 1, 8),
+    windowMs: 3_600_000,
+    log: pino({ level: "silent" }),
+  });
   try {
     const contract = site.contracts[0]!;
-    const car = () => new SimVehicle({ capacityWh: 60_000, socPermille: 200, targetPermille: 800, maxPowerW: 100_000 }, contract.secureElement, contract.chain);
+    const car = () =>
+      new SimVehicle(
+        { capacityWh: 60_000, socPermille: 200, targetPermille: 800, maxPowerW: 100_000 },
+        contract.secureElement,
+        contract.chain,
+      );
     const plugAndSettle = async () => {
       site.stalls[0]!.plug(car());
       await site.advance(120_000);
@@ -28,7 +43,14 @@ test("an offline site charges cars only through certificates and refuses a contr
     expect(first.end!.registerWh - first.begin!.registerWh).toBeGreaterThan(1_000);
 
     // A car without a certificate (VIN only) is never an identity.
-    site.stalls[1]!.plug(new SimVehicle({ capacityWh: 60_000, socPermille: 200, targetPermille: 800, maxPowerW: 100_000 }, contract.secureElement, [], "WVWZZZ1JZXW000001"));
+    site.stalls[1]!.plug(
+      new SimVehicle(
+        { capacityWh: 60_000, socPermille: 200, targetPermille: 800, maxPowerW: 100_000 },
+        contract.secureElement,
+        [],
+        "WVWZZZ1JZXW000001",
+      ),
+    );
     await site.advance(5_000);
     expect(site.controller.journal.recent(1)[0]!.authorization?.reason).toBe("NoCertificateAvailable");
     site.stalls[1]!.unplug();

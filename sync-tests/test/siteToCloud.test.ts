@@ -27,7 +27,13 @@ const until = async (cond: () => boolean | Promise<boolean>, ms: number) => {
 
 test("a site's documents reach a registered cloud peer over libp2p; the cloud verifies the same signed ledger", async () => {
   const refused: string[] = [];
-  const cloud = await CloudPeer.start({ dataDir: join(dir, "cloud"), privateKey: await generateKeyPair("Ed25519"), listen: ["/ip4/127.0.0.1/tcp/0"], clock: systemClock, onRefused: (p) => refused.push(p) });
+  const cloud = await CloudPeer.start({
+    dataDir: join(dir, "cloud"),
+    privateKey: await generateKeyPair("Ed25519"),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    clock: systemClock,
+    onRefused: (p) => refused.push(p),
+  });
   const siteNode = await createSyncNode({ privateKey: await generateKeyPair("Ed25519") });
   const site = await SimulatedSite.create({
     siteId: "cloud-site",
@@ -59,7 +65,11 @@ test("a site's documents reach a registered cloud peer over libp2p; the cloud ve
     await until(async () => {
       for (const h of [root, ...documents]) {
         const mine = await siteRepo.find(h.url as AutomergeUrl);
-        if (JSON.stringify(A.getHeads(mine.doc() as A.Doc<unknown>).sort()) !== JSON.stringify(A.getHeads(h.doc() as A.Doc<unknown>).sort())) return false;
+        if (
+          JSON.stringify(A.getHeads(mine.doc() as A.Doc<unknown>).sort()) !==
+          JSON.stringify(A.getHeads(h.doc() as A.Doc<unknown>).sort())
+        )
+          return false;
       }
       return true;
     }, 30_000);
@@ -74,11 +84,24 @@ test("a site's documents reach a registered cloud peer over libp2p; the cloud ve
       const seg = (await cloud.repo.find<LedgerSegment>(url as AutomergeUrl)).doc();
       for (const e of readLedgerSegment(seg)) records.push(...e.values);
     }
-    const report = verifyChains({ certificates: Object.values(root.doc().meterCertificates).flat(), operatorKeys: new Map(Object.entries(root.doc().operatorKeys)), records }, nobleEd25519);
+    const report = verifyChains(
+      {
+        certificates: Object.values(root.doc().meterCertificates).flat(),
+        operatorKeys: new Map(Object.entries(root.doc().operatorKeys)),
+        records,
+      },
+      nobleEd25519,
+    );
     expect(report.findings).toEqual([]);
-    expect(report.sessions.filter((s) => s.complete).reduce((a, s) => a + s.energyWh, 0)).toBe(summary.energyWh);
+    expect(report.sessions.filter((s) => s.complete).reduce((a, s) => a + s.energyWh, 0)).toBe(
+      summary.energyWh,
+    );
     // Share policy: the site may receive its own documents, another site none of them, a stranger nothing.
-    cloud.registerSite("other-site", "12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1", "automerge:4x4x4x4x4x4x4x4x4x4x4x4x4x4x4");
+    cloud.registerSite(
+      "other-site",
+      "12D3KooWOtherSiteOtherSiteOtherSiteOtherSite1",
+      "automerge:4x4x4x4x4x4x4x4x4x4x4x4x4x4x4",
+    );
     cloud.registerCloudPeer("region-b", "12D3KooWRegionBRegionBRegionBRegionBRegionB1");
     const docId = documents[0]!.documentId;
     expect(cloud.sharing.mayShare(siteNode.peerId.toString(), docId)).toBe(true);

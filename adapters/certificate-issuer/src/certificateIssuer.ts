@@ -39,13 +39,20 @@ export async function issueRoot(spec: CaSpec, keys?: CryptoKeyPair): Promise<Iss
     notAfter: spec.notAfter,
     keys: k,
     signingAlgorithm: P256,
-    extensions: [new x509.BasicConstraintsExtension(true, spec.pathLength, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, spec.pathLength, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
   });
   return { der: new Uint8Array(cert.rawData), cert, keys: k };
 }
 
 /** A sub-CA signed by `issuer`. */
-export async function issueSubCa(spec: CaSpec, issuer: { cert: x509.X509Certificate; privateKey: CryptoKey }, keys?: CryptoKeyPair): Promise<Issued> {
+export async function issueSubCa(
+  spec: CaSpec,
+  issuer: { cert: x509.X509Certificate; privateKey: CryptoKey },
+  keys?: CryptoKeyPair,
+): Promise<Issued> {
   const k = keys ?? (await newP256Keys());
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: spec.serial,
@@ -56,7 +63,10 @@ export async function issueSubCa(spec: CaSpec, issuer: { cert: x509.X509Certific
     publicKey: k.publicKey,
     signingKey: issuer.privateKey,
     signingAlgorithm: P256,
-    extensions: [new x509.BasicConstraintsExtension(true, spec.pathLength, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, spec.pathLength, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
   });
   return { der: new Uint8Array(cert.rawData), cert, keys: k };
 }
@@ -74,7 +84,9 @@ export async function issueLeaf(
   publicKeySpki?: Uint8Array,
 ): Promise<Issued> {
   const keys = publicKeySpki ? undefined : await newP256Keys();
-  const publicKey = publicKeySpki ? (new Uint8Array(publicKeySpki) as Uint8Array<ArrayBuffer>) : keys!.publicKey;
+  const publicKey = publicKeySpki
+    ? (new Uint8Array(publicKeySpki) as Uint8Array<ArrayBuffer>)
+    : keys!.publicKey;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial,
     subject: `CN=${subjectCn}`,
@@ -84,7 +96,15 @@ export async function issueLeaf(
     publicKey,
     signingKey: issuer.privateKey,
     signingAlgorithm: P256,
-    extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement,
+        true,
+      ),
+    ],
   });
-  return keys ? { der: new Uint8Array(cert.rawData), cert, keys } : { der: new Uint8Array(cert.rawData), cert };
+  return keys
+    ? { der: new Uint8Array(cert.rawData), cert, keys }
+    : { der: new Uint8Array(cert.rawData), cert };
 }

@@ -39,7 +39,12 @@ type ManagerLimits = Omit<ConnectionLimits, "maxPendingUpgradesPerHost" | "inbou
 /** The connection-manager init for libp2p: only the limits that are set (libp2p's defaults otherwise); throws on a limit below 1. */
 export function connectionManagerInit(limits: ConnectionLimits = {}): ManagerLimits {
   const init: { -readonly [K in keyof ManagerLimits]: ManagerLimits[K] } = {};
-  for (const key of ["maxConnections", "inboundConnectionThreshold", "maxIncomingPendingConnections", "inboundUpgradeTimeout"] as const) {
+  for (const key of [
+    "maxConnections",
+    "inboundConnectionThreshold",
+    "maxIncomingPendingConnections",
+    "inboundUpgradeTimeout",
+  ] as const) {
     const value = limits[key];
     if (value === undefined) continue;
     if (!Number.isInteger(value) || value < 1)

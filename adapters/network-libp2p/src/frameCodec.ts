@@ -28,7 +28,8 @@ export class FrameDecoder {
     const frames: unknown[] = [];
     while (this.buffer.length >= 4) {
       const len = new DataView(this.buffer.buffer, this.buffer.byteOffset).getUint32(0, false);
-      if (len > this.maxFrameBytes) return { ok: false, error: `frame of ${len} bytes exceeds the ${this.maxFrameBytes}-byte cap` };
+      if (len > this.maxFrameBytes)
+        return { ok: false, error: `frame of ${len} bytes exceeds the ${this.maxFrameBytes}-byte cap` };
       if (this.buffer.length < 4 + len) break;
       try {
         frames.push(codec.decode(this.buffer.subarray(4, 4 + len)));

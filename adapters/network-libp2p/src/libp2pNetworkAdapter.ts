@@ -252,7 +252,8 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     this.opts.onViolation?.(ch.remote, reason);
     ch.stream.abort(new Error(`protocol violation: ${reason}`));
     this.lose(ch);
-    for (const c of this.opts.node.getConnections()) if (c.remotePeer.toString() === ch.remote) c.abort(new Error(`protocol violation: ${reason}`));
+    for (const c of this.opts.node.getConnections())
+      if (c.remotePeer.toString() === ch.remote) c.abort(new Error(`protocol violation: ${reason}`));
     return false;
   }
 

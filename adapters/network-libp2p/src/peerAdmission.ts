@@ -24,7 +24,10 @@ export class PeerRegistry {
  * (`deny*EncryptedConnection`), where the remote peer ID is authenticated, not merely claimed.
  * `onRefused` hears every refusal (logs, metrics, the audit entry).
  */
-export function registeredPeersGater(registry: PeerRegistry, onRefused?: (peerId: string, direction: "inbound" | "outbound") => void): ConnectionGater {
+export function registeredPeersGater(
+  registry: PeerRegistry,
+  onRefused?: (peerId: string, direction: "inbound" | "outbound") => void,
+): ConnectionGater {
   const deny = (peer: PeerId, direction: "inbound" | "outbound") => {
     const refused = registry.lookup(peer.toString()) === undefined;
     if (refused) onRefused?.(peer.toString(), direction);

@@ -9,10 +9,16 @@ const MAX_HOSTS = 10_000;
  * still in their upgrade (Noise, yamux) at once: silent or slow sockets from one address can never
  * take the pending slots that registered peers need. Upgraded and closed connections free their slot.
  */
-export function limitPendingUpgradesPerHost(inner: ConnectionGater | undefined, perHost: number, onRefused?: (host: string) => void): ConnectionGater {
-  if (!Number.isInteger(perHost) || perHost < 1) throw new RangeError(`pending upgrades per host must be an integer >= 1, got ${perHost}`);
+export function limitPendingUpgradesPerHost(
+  inner: ConnectionGater | undefined,
+  perHost: number,
+  onRefused?: (host: string) => void,
+): ConnectionGater {
+  if (!Number.isInteger(perHost) || perHost < 1)
+    throw new RangeError(`pending upgrades per host must be an integer >= 1, got ${perHost}`);
   const pending = new Map<string, Set<MultiaddrConnection>>();
-  const live = (c: MultiaddrConnection) => c.timeline.close === undefined && c.timeline.upgraded === undefined;
+  const live = (c: MultiaddrConnection) =>
+    c.timeline.close === undefined && c.timeline.upgraded === undefined;
   return {
     ...inner,
     denyInboundConnection: async (maConn) => {

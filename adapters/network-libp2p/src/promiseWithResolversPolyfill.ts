@@ -1,5 +1,7 @@
 // libp2p 3 uses Promise.withResolvers (Node 22+); Node 20 lacks it. Import this before libp2p.
-const P = Promise as unknown as { withResolvers?: <T>() => { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } };
+const P = Promise as unknown as {
+  withResolvers?: <T>() => { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void };
+};
 if (typeof P.withResolvers !== "function") {
   P.withResolvers = <T>() => {
     let resolve!: (v: T) => void;

@@ -28,14 +28,24 @@ export async function createSyncNode(opts: SyncNodeOptions): Promise<Libp2p> {
     privateKey: opts.privateKey,
     addresses: { listen: [...(opts.listen ?? [])] },
     transports: [
-      tcp(opts.connectionLimits?.inboundSocketInactivityTimeout === undefined ? {} : { inboundSocketInactivityTimeout: opts.connectionLimits.inboundSocketInactivityTimeout }),
+      tcp(
+        opts.connectionLimits?.inboundSocketInactivityTimeout === undefined
+          ? {}
+          : { inboundSocketInactivityTimeout: opts.connectionLimits.inboundSocketInactivityTimeout },
+      ),
       webSockets(),
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: connectionManagerInit(opts.connectionLimits),
     ...(opts.connectionLimits?.maxPendingUpgradesPerHost !== undefined
-      ? { connectionGater: limitPendingUpgradesPerHost(opts.connectionGater, opts.connectionLimits.maxPendingUpgradesPerHost, opts.onPendingRefused) }
+      ? {
+          connectionGater: limitPendingUpgradesPerHost(
+            opts.connectionGater,
+            opts.connectionLimits.maxPendingUpgradesPerHost,
+            opts.onPendingRefused,
+          ),
+        }
       : opts.connectionGater
         ? { connectionGater: opts.connectionGater }
         : {}),

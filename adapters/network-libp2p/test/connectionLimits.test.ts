@@ -93,14 +93,19 @@ describe("createSyncNode connection limits", () => {
           { length: 300 },
           () =>
             new Promise<void>((resolve) => {
-              const s = createConnection({ host: "127.0.0.1", port, localAddress: "127.0.0.2" }, () => resolve());
+              const s = createConnection({ host: "127.0.0.1", port, localAddress: "127.0.0.2" }, () =>
+                resolve(),
+              );
               s.on("error", () => resolve());
               s.on("close", () => resolve());
               silent.push(s);
             }),
         ),
       );
-      await until(() => refusedHosts.length >= 300 - CLOUD_CONNECTION_LIMITS.maxPendingUpgradesPerHost, 10_000);
+      await until(
+        () => refusedHosts.length >= 300 - CLOUD_CONNECTION_LIMITS.maxPendingUpgradesPerHost,
+        10_000,
+      );
       expect(new Set(refusedHosts)).toEqual(new Set(["127.0.0.2"]));
       const [site] = await dialers(1);
       expect(await dialAll(cloud, [site!])).toBe(1);

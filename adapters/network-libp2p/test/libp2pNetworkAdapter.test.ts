@@ -103,7 +103,9 @@ describe("Libp2pNetworkAdapter: identity, limits, reconnects", () => {
     expect(violations[0]).toContain("claims sender");
     expect(received).toEqual([]);
     await until(() => stream.status !== "open");
-    await until(() => victim.getConnections().every((c) => c.remotePeer.toString() !== attacker.peerId.toString()));
+    await until(() =>
+      victim.getConnections().every((c) => c.remotePeer.toString() !== attacker.peerId.toString()),
+    );
     // Declaring someone else's ID in the join is refused too.
     const s2 = await attacker.dialProtocol(multiaddr(addr(victim)), SYNC_PROTOCOL);
     s2.send(encodeFrame({ type: "join", senderId: victim.peerId.toString(), peerMetadata: {} }));
@@ -127,7 +129,9 @@ describe("Libp2pNetworkAdapter: identity, limits, reconnects", () => {
     stream.send(header);
     await until(() => violations.length > 0);
     expect(violations[0]).toMatch(/exceeds the 1024-byte cap/);
-    await until(() => victim.getConnections().every((c) => c.remotePeer.toString() !== attacker.peerId.toString()));
+    await until(() =>
+      victim.getConnections().every((c) => c.remotePeer.toString() !== attacker.peerId.toString()),
+    );
     adapter.disconnect();
   });
 

@@ -27,12 +27,18 @@ export class SqliteStorageAdapter implements StorageAdapterInterface {
     this.db = typeof pathOrDb === "string" ? new Database(pathOrDb) : pathOrDb;
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
-    this.db.exec("CREATE TABLE IF NOT EXISTS automerge_chunks (id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE, data BLOB NOT NULL)");
+    this.db.exec(
+      "CREATE TABLE IF NOT EXISTS automerge_chunks (id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE, data BLOB NOT NULL)",
+    );
     this.stmts = {
       load: this.db.prepare("SELECT data FROM automerge_chunks WHERE key = ?"),
-      save: this.db.prepare("INSERT INTO automerge_chunks (key, data) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET data = excluded.data"),
+      save: this.db.prepare(
+        "INSERT INTO automerge_chunks (key, data) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET data = excluded.data",
+      ),
       remove: this.db.prepare("DELETE FROM automerge_chunks WHERE key = ?"),
-      range: this.db.prepare("SELECT key, data FROM automerge_chunks WHERE key = ? OR (key >= ? AND key < ?) ORDER BY id"),
+      range: this.db.prepare(
+        "SELECT key, data FROM automerge_chunks WHERE key = ? OR (key >= ? AND key < ?) ORDER BY id",
+      ),
       removeRange: this.db.prepare("DELETE FROM automerge_chunks WHERE key = ? OR (key >= ? AND key < ?)"),
     };
   }
@@ -55,7 +61,9 @@ export class SqliteStorageAdapter implements StorageAdapterInterface {
 
   async loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
     if (this.closed) return [];
-    return this.stmts.range.all(...prefixRange(keyPrefix)).map((row) => ({ key: decodeKey(row.key), data: new Uint8Array(row.data) }));
+    return this.stmts.range
+      .all(...prefixRange(keyPrefix))
+      .map((row) => ({ key: decodeKey(row.key), data: new Uint8Array(row.data) }));
   }
 
   async removeRange(keyPrefix: StorageKey): Promise<void> {
@@ -75,7 +83,8 @@ export class SqliteStorageAdapter implements StorageAdapterInterface {
 }
 
 function encodeKey(key: StorageKey): Buffer {
-  for (const part of key) if (part.includes("\0")) throw new Error(`storage key part contains NUL: ${JSON.stringify(part)}`);
+  for (const part of key)
+    if (part.includes("\0")) throw new Error(`storage key part contains NUL: ${JSON.stringify(part)}`);
   return Buffer.from(key.join("\0"), "utf8");
 }
 

@@ -58,14 +58,17 @@ describe("SqliteStorageAdapter durability", () => {
         process.stdout.write(i + "\\n");
         if (i === 137) process.kill(process.pid, "SIGKILL");
       }`;
-    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", child], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", child], {
+      encoding: "utf8",
+    });
     expect(r.signal).toBe("SIGKILL");
     const acked = r.stdout.trim().split("\n").map(Number);
     expect(acked.at(-1)).toBe(137);
     const a = new SqliteStorageAdapter(file);
     const chunks = await a.loadRange(["doc"]);
     expect(chunks.length).toBe(138);
-    for (const i of acked) expect((await a.load(["doc", "incremental", String(i).padStart(4, "0")]))?.[0]).toBe(i % 256);
+    for (const i of acked)
+      expect((await a.load(["doc", "incremental", String(i).padStart(4, "0")]))?.[0]).toBe(i % 256);
     a.close();
   });
 });

@@ -25,13 +25,17 @@ export class ClosedDayAcknowledger {
    */
   async acknowledge(siteId: string, keepDays = 1): Promise<number> {
     const rootUrl = this.rootUrlOf(siteId);
-    const root = rootUrl ? (this.repo.handles[rootUrl.replace("automerge:", "") as never] as DocHandle<SiteRoot> | undefined) : undefined;
+    const root = rootUrl
+      ? (this.repo.handles[rootUrl.replace("automerge:", "") as never] as DocHandle<SiteRoot> | undefined)
+      : undefined;
     if (!root?.isReady()) return 0;
     const rootDoc = root.doc();
     const today = new Date(this.clock.now()).toISOString().slice(0, 10);
     const config = this.configs.handleOf(siteId);
     const acked = config.doc().acknowledged ?? {};
-    const fresh = closedDays(dayDocuments(rootDoc, this.currentDoc), today, keepDays).filter((d) => d.heads.length > 0 && acked[d.documentId]?.join() !== d.heads.join());
+    const fresh = closedDays(dayDocuments(rootDoc, this.currentDoc), today, keepDays).filter(
+      (d) => d.heads.length > 0 && acked[d.documentId]?.join() !== d.heads.join(),
+    );
     const archived = Object.values(rootDoc.archived ?? {}).map((u) => u.replace("automerge:", ""));
     if (fresh.length === 0 && !archived.some((id) => id in acked)) return 0;
     await this.repo.flush(fresh.map((d) => d.documentId as never));

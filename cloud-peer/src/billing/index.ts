@@ -18,3 +18,5 @@ export * from "./payments/simulatedPaymentProvider.js";
 export * from "./payments/stripeWireServer.js";
 export * from "./payments/stripePaymentProvider.js";
 export * from "./ocpiSessionRater.js";
+export * from "./ledgerViewSessionSource.js";
+export * from "./embeddedBilling.js";

@@ -1,6 +1,15 @@
 import type * as A from "@automerge/automerge";
 import type { AutomergeUrl, Repo } from "@automerge/automerge-repo";
-import { INFORMATIONAL_CODES, dayJournalSchema, isFailing, ledgerSegmentSchema, readLedgerSegment, siteRootSchema, verifyLedger } from "@chargemesh/shared-model";
+import {
+  INFORMATIONAL_CODES,
+  dayJournalSchema,
+  decodeSignedRecord,
+  isFailing,
+  ledgerSegmentSchema,
+  readLedgerSegment,
+  siteRootSchema,
+  verifyLedger,
+} from "@chargemesh/shared-model";
 import type {
   ContractId,
   DayJournal,
@@ -44,6 +53,17 @@ export interface VerifiedSession {
   readonly equivocation: boolean;
   /** What the signed records say about the session (null when no verified record names it). */
   readonly signed: SessionEnergy | null;
+  /** The journal's begin and end records, when each is a single record that verified on a meter with no failing finding and names this session. */
+  readonly beginRecord: VerifiedRecord | null;
+  readonly endRecord: VerifiedRecord | null;
+}
+
+/** A signed record the view verified, with the figures billing needs and its bytes as shipped. */
+export interface VerifiedRecord {
+  readonly seq: number;
+  readonly registerWh: number;
+  readonly meterTimeMs: number;
+  readonly shipped: Uint8Array;
 }
 
 /** A document the view could not use, and why. */
@@ -95,7 +115,11 @@ const issuesOf = (e: { issues: { path: (string | number)[]; message: string }[] 
  * function of the documents held and the anchors, so every peer derives the same view. Null when the
  * root itself is not held or invalid; never throws on what peers sent.
  */
-export async function readSiteLedger(repo: Repo, rootUrl: string, opts: SiteLedgerOptions): Promise<SiteLedger | null> {
+export async function readSiteLedger(
+  repo: Repo,
+  rootUrl: string,
+  opts: SiteLedgerOptions,
+): Promise<SiteLedger | null> {
   const view = opts.view ?? ((_u: string, d: A.Doc<unknown>) => d);
   const rawRoot = await held(repo, rootUrl);
   if (!rawRoot) return null;
@@ -107,8 +131,18 @@ export async function readSiteLedger(repo: Repo, rootUrl: string, opts: SiteLedg
   const records: Uint8Array[] = [];
   const byKey = new Map<string, { values: readonly Uint8Array[]; equivocation: boolean }>();
   const archived = Object.entries(root.archived ?? {});
-  const segments = new Map([...Object.entries(root.segments).map(([k, u]) => [k, u] as const), ...archived.filter(([k]) => k.startsWith("segments/")).map(([k, u]) => [k.slice("segments/".length), u] as const)]);
-  const journals = new Map([...Object.entries(root.journals), ...archived.filter(([k]) => k.startsWith("journals/")).map(([k, u]) => [k.slice("journals/".length), u] as const)]);
+  const segments = new Map([
+    ...Object.entries(root.segments).map(([k, u]) => [k, u] as const),
+    ...archived
+      .filter(([k]) => k.startsWith("segments/"))
+      .map(([k, u]) => [k.slice("segments/".length), u] as const),
+  ]);
+  const journals = new Map([
+    ...Object.entries(root.journals),
+    ...archived
+      .filter(([k]) => k.startsWith("journals/"))
+      .map(([k, u]) => [k.slice("journals/".length), u] as const),
+  ]);
   for (const key of [...segments.keys()].sort()) {
     const url = segments.get(key)!;
     const raw = await held(repo, url);
@@ -129,15 +163,24 @@ export async function readSiteLedger(repo: Repo, rootUrl: string, opts: SiteLedg
     }
   }
   const report = verifyLedger(
-    { bundleOperatorKeys: Object.entries(root.operatorKeys), certificates: Object.values(root.meterCertificates).flat(), records, claims: null },
+    {
+      bundleOperatorKeys: Object.entries(root.operatorKeys),
+      certificates: Object.values(root.meterCertificates).flat(),
+      records,
+      claims: null,
+    },
     opts.anchors,
     { ed: opts.ed },
   );
   const signedBySession = new Map(report.sessions.map((s) => [s.sessionId as string, s]));
   const sessions: VerifiedSession[] = [];
   const failing = report.findings.filter(isFailing);
-  const truncated = Object.entries(report.findingCounts).some(([code, n]) => !INFORMATIONAL_CODES.has(code as FindingCode) && n > failing.filter((f) => f.code === code).length);
-  const meterClean = (m: string) => !truncated && !failing.some((f) => f.meterId === undefined || f.meterId === m);
+  const truncated = Object.entries(report.findingCounts).some(
+    ([code, n]) =>
+      !INFORMATIONAL_CODES.has(code as FindingCode) && n > failing.filter((f) => f.code === code).length,
+  );
+  const meterClean = (m: string) =>
+    !truncated && !failing.some((f) => f.meterId === undefined || f.meterId === m);
   for (const day of [...journals.keys()].sort()) {
     const url = journals.get(day)!;
     const raw = await held(repo, url);
@@ -154,9 +197,34 @@ export async function readSiteLedger(repo: Repo, rootUrl: string, opts: SiteLedg
     for (const id of Object.keys(journal.sessions).sort()) {
       const s = journal.sessions[id]!;
       const signed = signedBySession.get(s.sessionId) ?? null;
-      const equivocation = [s.begin, s.end].some((r) => r !== null && byKey.get(`${r.meterId}/${r.seq}`)?.equivocation === true);
+      const equivocation = [s.begin, s.end].some(
+        (r) => r !== null && byKey.get(`${r.meterId}/${r.seq}`)?.equivocation === true,
+      );
+      const verifiedRecord = (ref: { meterId: string; seq: number } | null): VerifiedRecord | null => {
+        const entry = ref ? byKey.get(`${ref.meterId}/${ref.seq}`) : undefined;
+        if (!ref || !entry || entry.equivocation || entry.values.length !== 1 || !meterClean(ref.meterId))
+          return null;
+        const decoded = decodeSignedRecord(entry.values[0]!);
+        if (!decoded.ok) return null;
+        const b = decoded.value.body;
+        if (b.meterId !== ref.meterId || b.seq !== ref.seq || b.sessionId !== s.sessionId) return null;
+        return {
+          seq: b.seq,
+          registerWh: b.registerWh,
+          meterTimeMs: b.meterTimeMs,
+          shipped: entry.values[0]!,
+        };
+      };
       const provenByRecords =
-        signed !== null && signed.complete && meterClean(s.meterId) && !equivocation && s.begin !== null && s.end !== null && signed.beginSeq === s.begin.seq && signed.endSeq === s.end.seq && signed.meterId === s.meterId;
+        signed !== null &&
+        signed.complete &&
+        meterClean(s.meterId) &&
+        !equivocation &&
+        s.begin !== null &&
+        s.end !== null &&
+        signed.beginSeq === s.begin.seq &&
+        signed.endSeq === s.end.seq &&
+        signed.meterId === s.meterId;
       sessions.push({
         sessionId: s.sessionId,
         day,
@@ -171,6 +239,8 @@ export async function readSiteLedger(repo: Repo, rootUrl: string, opts: SiteLedg
         energyWh: provenByRecords ? signed.energyWh : null,
         equivocation,
         signed,
+        beginRecord: verifiedRecord(s.begin),
+        endRecord: verifiedRecord(s.end),
       });
     }
   }

@@ -48,8 +48,18 @@ export async function runPkiCli(argv: string[], io: Io, nowMs = Date.now()): Pro
       args: argv,
       allowPositionals: true,
       options: {
-        dir: { type: "string" }, emaid: { type: "string" }, spki: { type: "string" }, days: { type: "string" }, out: { type: "string" },
-        "key-out": { type: "string" }, name: { type: "string" }, site: { type: "string" }, cert: { type: "string" }, hours: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
+        dir: { type: "string" },
+        emaid: { type: "string" },
+        spki: { type: "string" },
+        days: { type: "string" },
+        out: { type: "string" },
+        "key-out": { type: "string" },
+        name: { type: "string" },
+        site: { type: "string" },
+        cert: { type: "string" },
+        hours: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
       },
     });
   } catch (e) {
@@ -63,31 +73,59 @@ export async function runPkiCli(argv: string[], io: Io, nowMs = Date.now()): Pro
     return v.help ? 0 : 2;
   }
   if (!v.dir) return usage(io, "--dir is required");
-  const say = (human: string, data: Record<string, unknown>) => io.out(v.json ? JSON.stringify(data) + "\n" : human + "\n");
+  const say = (human: string, data: Record<string, unknown>) =>
+    io.out(v.json ? JSON.stringify(data) + "\n" : human + "\n");
   const now = new Date(nowMs);
   const days = (d: number) => new Date(nowMs + (v.days ? Number(v.days) : d) * DAY);
-  for (const [flag, value, max] of [["--days", v.days, 3650], ["--hours", v.hours, 24 * 90]] as const)
-    if (value !== undefined && !(/^[1-9][0-9]*$/.test(value) && Number(value) <= max)) return usage(io, `${flag} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`);
+  for (const [flag, value, max] of [
+    ["--days", v.days, 3650],
+    ["--hours", v.hours, 24 * 90],
+  ] as const)
+    if (value !== undefined && !(/^[1-9][0-9]*$/.test(value) && Number(value) <= max))
+      return usage(io, `${flag} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`);
 
   if (cmd === "init") {
     if (loadPki(v.dir)) return usage(io, `${v.dir} already holds a PKI`);
     const span = { notBefore: now, notAfter: new Date(nowMs + 10 * 365 * DAY) };
     const root = await issueRoot({ name: "chargemesh V2G Root CA", serial: "01", pathLength: 2, ...span });
     const rootSigner = { cert: root.cert, privateKey: root.keys!.privateKey };
-    const cpo1 = await issueSubCa({ name: "chargemesh CPO Sub-CA 1", serial: "02", pathLength: 1, ...span }, rootSigner);
-    const cpo2 = await issueSubCa({ name: "chargemesh CPO Sub-CA 2", serial: "03", pathLength: 0, ...span }, { cert: cpo1.cert, privateKey: cpo1.keys!.privateKey });
-    const mo1 = await issueSubCa({ name: "chargemesh MO Sub-CA 1", serial: "04", pathLength: 1, ...span }, rootSigner);
-    const mo2 = await issueSubCa({ name: "chargemesh MO Sub-CA 2", serial: "05", pathLength: 0, ...span }, { cert: mo1.cert, privateKey: mo1.keys!.privateKey });
+    const cpo1 = await issueSubCa(
+      { name: "chargemesh CPO Sub-CA 1", serial: "02", pathLength: 1, ...span },
+      rootSigner,
+    );
+    const cpo2 = await issueSubCa(
+      { name: "chargemesh CPO Sub-CA 2", serial: "03", pathLength: 0, ...span },
+      { cert: cpo1.cert, privateKey: cpo1.keys!.privateKey },
+    );
+    const mo1 = await issueSubCa(
+      { name: "chargemesh MO Sub-CA 1", serial: "04", pathLength: 1, ...span },
+      rootSigner,
+    );
+    const mo2 = await issueSubCa(
+      { name: "chargemesh MO Sub-CA 2", serial: "05", pathLength: 0, ...span },
+      { cert: mo1.cert, privateKey: mo1.keys!.privateKey },
+    );
     const state: PkiState = {
       version: 1,
-      cas: { root: await storeCa(root.der, root.keys!), cpo1: await storeCa(cpo1.der, cpo1.keys!), cpo2: await storeCa(cpo2.der, cpo2.keys!), mo1: await storeCa(mo1.der, mo1.keys!), mo2: await storeCa(mo2.der, mo2.keys!) },
+      cas: {
+        root: await storeCa(root.der, root.keys!),
+        cpo1: await storeCa(cpo1.der, cpo1.keys!),
+        cpo2: await storeCa(cpo2.der, cpo2.keys!),
+        mo1: await storeCa(mo1.der, mo1.keys!),
+        mo2: await storeCa(mo2.der, mo2.keys!),
+      },
       revocationSeed: randomBytes(32).toString("base64"),
       meterOperatorSeed: randomBytes(32).toString("base64"),
       revoked: [],
       nextSerial: 16,
     };
     savePki(v.dir, state);
-    say(`PKI created in ${v.dir}: V2G root, CPO and MO sub-CA chains, revocation key`, { dir: v.dir, revocationKey: Buffer.from(nobleEd25519.publicKey(Buffer.from(state.revocationSeed, "base64"))).toString("hex") });
+    say(`PKI created in ${v.dir}: V2G root, CPO and MO sub-CA chains, revocation key`, {
+      dir: v.dir,
+      revocationKey: Buffer.from(
+        nobleEd25519.publicKey(Buffer.from(state.revocationSeed, "base64")),
+      ).toString("hex"),
+    });
     return 0;
   }
   const state = loadPki(v.dir);
@@ -104,12 +142,29 @@ export async function runPkiCli(argv: string[], io: Io, nowMs = Date.now()): Pro
       const spki = v.spki ? new Uint8Array(readFileSync(v.spki)) : undefined;
       const serial = (state.nextSerial++).toString(16);
       const leaf = await issueLeaf(cn, serial, now, days(cmd === "contract" ? 30 : 365), issuer, spki);
-      const chain = [leaf.der, Buffer.from((cmd === "contract" ? state.cas.mo2! : state.cas.cpo2!).der, "base64"), Buffer.from((cmd === "contract" ? state.cas.mo1! : state.cas.cpo1!).der, "base64")];
+      const chain = [
+        leaf.der,
+        Buffer.from((cmd === "contract" ? state.cas.mo2! : state.cas.cpo2!).der, "base64"),
+        Buffer.from((cmd === "contract" ? state.cas.mo1! : state.cas.cpo1!).der, "base64"),
+      ];
       writeFileSync(v.out, leaf.der);
-      writeFileSync(`${v.out}.chain`, Buffer.from(JSON.stringify(chain.map((d) => Buffer.from(d).toString("base64")))));
-      if (leaf.keys && v["key-out"]) writePrivateFile(v["key-out"], Buffer.from(await crypto.subtle.exportKey("pkcs8", leaf.keys.privateKey)));
+      writeFileSync(
+        `${v.out}.chain`,
+        Buffer.from(JSON.stringify(chain.map((d) => Buffer.from(d).toString("base64")))),
+      );
+      if (leaf.keys && v["key-out"])
+        writePrivateFile(
+          v["key-out"],
+          Buffer.from(await crypto.subtle.exportKey("pkcs8", leaf.keys.privateKey)),
+        );
       savePki(v.dir, state);
-      say(`issued ${cmd} certificate CN=${cn} serial ${serial} -> ${v.out} (chain in ${v.out}.chain)`, { cn, serial, out: v.out, chain: `${v.out}.chain`, fingerprint: certificateFingerprint(leaf.der) });
+      say(`issued ${cmd} certificate CN=${cn} serial ${serial} -> ${v.out} (chain in ${v.out}.chain)`, {
+        cn,
+        serial,
+        out: v.out,
+        chain: `${v.out}.chain`,
+        fingerprint: certificateFingerprint(leaf.der),
+      });
       return 0;
     }
     if (cmd === "revoke") {
@@ -123,15 +178,24 @@ export async function runPkiCli(argv: string[], io: Io, nowMs = Date.now()): Pro
     if (cmd === "crl") {
       if (!v.out) return usage(io, "crl needs --out");
       const hours = v.hours ? Number(v.hours) : 24;
-      const signed = signRevocationList({ issuedAtMs: nowMs, nextUpdateMs: nowMs + hours * 3_600_000, revoked: new Set(state.revoked) }, Buffer.from(state.revocationSeed, "base64"), nobleEd25519);
+      const signed = signRevocationList(
+        { issuedAtMs: nowMs, nextUpdateMs: nowMs + hours * 3_600_000, revoked: new Set(state.revoked) },
+        Buffer.from(state.revocationSeed, "base64"),
+        nobleEd25519,
+      );
       writeFileSync(v.out, signed);
-      say(`revocation list with ${state.revoked.length} entries -> ${v.out}, next update in ${hours} h`, { out: v.out, entries: state.revoked.length, nextUpdateMs: nowMs + hours * 3_600_000 });
+      say(`revocation list with ${state.revoked.length} entries -> ${v.out}, next update in ${hours} h`, {
+        out: v.out,
+        entries: state.revoked.length,
+        nextUpdateMs: nowMs + hours * 3_600_000,
+      });
       return 0;
     }
     if (cmd === "site-keys") {
       if (!v.out) return usage(io, "site-keys needs --out");
       const site = v.site ?? "";
-      if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(site)) return usage(io, "site-keys needs --site <site ID>");
+      if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(site))
+        return usage(io, "site-keys needs --site <site ID>");
       const operator = meterOperator(state);
       savePki(v.dir, state);
       const file: SiteKeysFile = {
@@ -139,24 +203,51 @@ export async function runPkiCli(argv: string[], io: Io, nowMs = Date.now()): Pro
         version: 1,
         siteId: site,
         meterOperator: { keyId: operator.keyId, seed: Buffer.from(operator.seed).toString("hex") },
-        revocationPublicKey: Buffer.from(nobleEd25519.publicKey(Buffer.from(state.revocationSeed, "base64"))).toString("hex"),
+        revocationPublicKey: Buffer.from(
+          nobleEd25519.publicKey(Buffer.from(state.revocationSeed, "base64")),
+        ).toString("hex"),
       };
       writePrivateFile(v.out, JSON.stringify(file, null, 2) + "\n");
-      say(`site keys for ${site} -> ${v.out} (0600; meter certifying key ${operator.keyId})`, { out: v.out, siteId: site, meterOperatorKeyId: operator.keyId });
+      say(`site keys for ${site} -> ${v.out} (0600; meter certifying key ${operator.keyId})`, {
+        out: v.out,
+        siteId: site,
+        meterOperatorKeyId: operator.keyId,
+      });
       return 0;
     }
     if (cmd === "trust") {
       if (!v.out) return usage(io, "trust needs --out");
       const operator = meterOperator(state);
       savePki(v.dir, state);
-      writeFileSync(v.out, JSON.stringify({ format: "chargemesh-trust-anchors", version: 1, operatorKeys: { [operator.keyId]: Buffer.from(nobleEd25519.publicKey(operator.seed)).toString("hex") } }, null, 2) + "\n");
-      say(`trust anchors (meter-certifying key ${operator.keyId}) -> ${v.out}`, { out: v.out, operatorKeys: [operator.keyId] });
+      writeFileSync(
+        v.out,
+        JSON.stringify(
+          {
+            format: "chargemesh-trust-anchors",
+            version: 1,
+            operatorKeys: {
+              [operator.keyId]: Buffer.from(nobleEd25519.publicKey(operator.seed)).toString("hex"),
+            },
+          },
+          null,
+          2,
+        ) + "\n",
+      );
+      say(`trust anchors (meter-certifying key ${operator.keyId}) -> ${v.out}`, {
+        out: v.out,
+        operatorKeys: [operator.keyId],
+      });
       return 0;
     }
     if (cmd === "anchors") {
       if (!v.out) return usage(io, "anchors needs --out");
       writeFileSync(v.out, Buffer.from(state.cas.root!.der, "base64"));
-      say(`trust anchor -> ${v.out}`, { out: v.out, revocationKey: Buffer.from(nobleEd25519.publicKey(Buffer.from(state.revocationSeed, "base64"))).toString("hex") });
+      say(`trust anchor -> ${v.out}`, {
+        out: v.out,
+        revocationKey: Buffer.from(
+          nobleEd25519.publicKey(Buffer.from(state.revocationSeed, "base64")),
+        ).toString("hex"),
+      });
       return 0;
     }
   } catch (e) {
@@ -184,7 +275,10 @@ export interface SiteKeysFile {
 function meterOperator(state: PkiState): { keyId: string; seed: Uint8Array } {
   state.meterOperatorSeed ??= randomBytes(32).toString("base64");
   const seed = new Uint8Array(Buffer.from(state.meterOperatorSeed, "base64"));
-  return { keyId: `operator-${Buffer.from(nobleEd25519.publicKey(seed)).toString("hex").slice(0, 16)}`, seed };
+  return {
+    keyId: `operator-${Buffer.from(nobleEd25519.publicKey(seed)).toString("hex").slice(0, 16)}`,
+    seed,
+  };
 }
 
 /** Writes a file only its owner can read (0600, also when it existed before). */
@@ -199,7 +293,10 @@ function usage(io: Io, m: string): number {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
-  runPkiCli(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }).then(
+  runPkiCli(process.argv.slice(2), {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+  }).then(
     (c) => process.exit(c),
     (e) => {
       process.stderr.write(`chargemesh-pki: ${(e as Error).stack}\n`);

@@ -39,10 +39,15 @@ export function savePki(dir: string, state: PkiState): void {
 
 /** A CA as a signer for @peculiar/x509. */
 export async function caSigner(ca: StoredCa): Promise<{ cert: x509.X509Certificate; privateKey: CryptoKey }> {
-  const privateKey = await crypto.subtle.importKey("pkcs8", Buffer.from(ca.pkcs8, "base64"), P256, false, ["sign"]);
+  const privateKey = await crypto.subtle.importKey("pkcs8", Buffer.from(ca.pkcs8, "base64"), P256, false, [
+    "sign",
+  ]);
   return { cert: new x509.X509Certificate(Buffer.from(ca.der, "base64")), privateKey };
 }
 
 export async function storeCa(der: Uint8Array, keys: CryptoKeyPair): Promise<StoredCa> {
-  return { der: Buffer.from(der).toString("base64"), pkcs8: Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey)).toString("base64") };
+  return {
+    der: Buffer.from(der).toString("base64"),
+    pkcs8: Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey)).toString("base64"),
+  };
 }

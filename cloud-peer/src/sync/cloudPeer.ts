@@ -19,11 +19,7 @@ import type { SiteRoot } from "@chargemesh/shared-model";
 import { LiveTelemetryGateway } from "../gateway/liveTelemetryGateway.js";
 import { dropEphemeralRelays } from "../gateway/noEphemeralRelay.js";
 import { ownerView } from "@chargemesh/shared-model";
-import type {
-  DocumentOwner,
-  ForeignChange,
-  Writer,
-} from "@chargemesh/shared-model";
+import type { DocumentOwner, ForeignChange, Writer } from "@chargemesh/shared-model";
 import { cloudWriteGuard } from "./cloudWriteGuard.js";
 import type { WriteGuard } from "@chargemesh/shared-model";
 import type { Registry } from "prom-client";
@@ -108,7 +104,13 @@ export class CloudPeer {
     writeGuard.directory.register(this.writer);
     this.configs = new SiteConfigs(repo, this.writer, clock, join(dataDir, "site-configs.json"));
     this.sharing = new SharePolicy(registry, this.index, this.configs);
-    this.archival = new ClosedDayAcknowledger(repo, this.configs, clock, (s) => this.sites.get(s)?.rootUrl ?? null, (id) => this.currentDoc(id));
+    this.archival = new ClosedDayAcknowledger(
+      repo,
+      this.configs,
+      clock,
+      (s) => this.sites.get(s)?.rootUrl ?? null,
+      (id) => this.currentDoc(id),
+    );
     this.live = new LiveTelemetryGateway({ clock });
     this.live.listen(repo.networkSubsystem);
     dropEphemeralRelays(repo.networkSubsystem);
@@ -125,7 +127,11 @@ export class CloudPeer {
     });
     const storage = new SqliteStorageAdapter(join(opts.dataDir, "cloud.sqlite"));
     let peer: CloudPeer | null = null;
-    const { guard, registry: guardMetrics, inboundFilter } = cloudWriteGuard({
+    const {
+      guard,
+      registry: guardMetrics,
+      inboundFilter,
+    } = cloudWriteGuard({
       clock: opts.clock,
       ownerOf: (id) => peer?.sharing.documentOwner(id) ?? null,
       current: (id) => peer?.currentDoc(id) ?? null,
@@ -147,12 +153,26 @@ export class CloudPeer {
       peerId: node.peerId.toString() as PeerId,
       sharePolicy: async (p, doc) => peer?.sharing.mayShare(p, doc) ?? false,
     });
-    peer = new CloudPeer(registry, node, repo, storage, opts.clock, guard, guardMetrics, opts.dataDir, opts.anchors ?? null, opts.ed ?? nodeEd25519);
+    peer = new CloudPeer(
+      registry,
+      node,
+      repo,
+      storage,
+      opts.clock,
+      guard,
+      guardMetrics,
+      opts.dataDir,
+      opts.anchors ?? null,
+      opts.ed ?? nodeEd25519,
+    );
     await peer.configs.restore();
     const every = opts.acknowledgeEveryMs ?? 30_000;
     if (every > 0) {
       const p = peer;
-      p.ackTimer = setInterval(() => void Promise.all([...p.sites.keys()].map((s) => p.archival.acknowledge(s).catch(() => 0))), every);
+      p.ackTimer = setInterval(
+        () => void Promise.all([...p.sites.keys()].map((s) => p.archival.acknowledge(s).catch(() => 0))),
+        every,
+      );
       p.ackTimer.unref();
     }
     repo.networkSubsystem.on("peer", ({ peerId }) => peer.touch(peerId));

@@ -70,7 +70,12 @@ export class CertificateAuthorizer implements Authorizer {
 
   private decide(req: AuthorizationRequest): AuthorizationDecision {
     const chainDer = req.plug.certificateChain;
-    if (chainDer.length === 0) return refuse("NoCertificateAvailable", null, "no contract certificate offered (a VIN or MAC is never an identity)");
+    if (chainDer.length === 0)
+      return refuse(
+        "NoCertificateAvailable",
+        null,
+        "no contract certificate offered (a VIN or MAC is never an identity)",
+      );
     let chain: X509Certificate[];
     try {
       chain = chainDer.map((d) => new X509Certificate(d));
@@ -84,39 +89,67 @@ export class CertificateAuthorizer implements Authorizer {
     } catch {
       return refuse("CertChainError", null, "the leaf's subject CN is not an eMAID");
     }
-    if (req.plug.claimedEmaid !== undefined && req.plug.claimedEmaid !== contract) return refuse("CertChainError", contract, `claimed eMAID ${req.plug.claimedEmaid} does not match the certificate`);
+    if (req.plug.claimedEmaid !== undefined && req.plug.claimedEmaid !== contract)
+      return refuse(
+        "CertChainError",
+        contract,
+        `claimed eMAID ${req.plug.claimedEmaid} does not match the certificate`,
+      );
     const now = new Date(req.nowMs);
     for (const [i, c] of chain.entries()) {
-      if (now < new Date(c.validFrom) || now > new Date(c.validTo)) return refuse("CertificateExpired", contract, `certificate ${i} is valid ${c.validFrom} to ${c.validTo}`);
+      if (now < new Date(c.validFrom) || now > new Date(c.validTo))
+        return refuse(
+          "CertificateExpired",
+          contract,
+          `certificate ${i} is valid ${c.validFrom} to ${c.validTo}`,
+        );
     }
     if (leaf.ca) return refuse("CertChainError", contract, "the leaf is a CA certificate");
     for (let i = 0; i + 1 < chain.length; i++) {
       const issuer = chain[i + 1]!;
-      if (!issuer.ca || !chain[i]!.checkIssued(issuer) || !chain[i]!.verify(issuer.publicKey)) return refuse("CertChainError", contract, `certificate ${i} is not signed by certificate ${i + 1}`);
+      if (!issuer.ca || !chain[i]!.checkIssued(issuer) || !chain[i]!.verify(issuer.publicKey))
+        return refuse("CertChainError", contract, `certificate ${i} is not signed by certificate ${i + 1}`);
     }
     const top = chain.at(-1)!;
     const anchors = this.trust.trustAnchors().map((d) => new X509Certificate(d));
-    const anchor = anchors.find((a) => a.raw.equals(top.raw) || (top.checkIssued(a) && top.verify(a.publicKey)));
+    const anchor = anchors.find(
+      (a) => a.raw.equals(top.raw) || (top.checkIssued(a) && top.verify(a.publicKey)),
+    );
     if (!anchor) return refuse("CertChainError", contract, "the chain does not lead to a trusted root");
-    if (now > new Date(anchor.validTo)) return refuse("CertificateExpired", contract, "the trust anchor has expired");
+    if (now > new Date(anchor.validTo))
+      return refuse("CertificateExpired", contract, "the trust anchor has expired");
 
     const revocation = this.revocation(req.nowMs);
-    if (revocation.list && [...chainDer].some((d) => revocation.list!.revoked.has(certificateFingerprint(d)))) {
+    if (
+      revocation.list &&
+      [...chainDer].some((d) => revocation.list!.revoked.has(certificateFingerprint(d)))
+    ) {
       return refuse("CertificateRevoked", contract, "a certificate of the chain is on the revocation list");
     }
     // Through OCPP the charger's SECC checked the car's signature (the CSMS sees only the chain).
     const proofOfPossession = req.plug.proofOfPossession ?? "site";
-    if (proofOfPossession === "site" && !req.challengeSignature) return refuse("SignatureError", contract, "the car did not sign the challenge");
-    if (proofOfPossession === "site" && !verifySignature("sha256", req.challenge, leaf.publicKey, req.challengeSignature!)) {
-      return refuse("SignatureError", contract, "the challenge signature does not verify with the contract key (wrong key or replayed)");
+    if (proofOfPossession === "site" && !req.challengeSignature)
+      return refuse("SignatureError", contract, "the car did not sign the challenge");
+    if (
+      proofOfPossession === "site" &&
+      !verifySignature("sha256", req.challenge, leaf.publicKey, req.challengeSignature!)
+    ) {
+      return refuse(
+        "SignatureError",
+        contract,
+        "the challenge signature does not verify with the contract key (wrong key or replayed)",
+      );
     }
     const standing = this.trust.standing(contract);
     if (standing === "blocked") return refuse("AccountBlocked", contract, "account blocked");
-    const offline = req.nowMs - this.trust.lastCloudContactMs() > this.policy.offlineAfterMs || revocation.stale;
+    const offline =
+      req.nowMs - this.trust.lastCloudContactMs() > this.policy.offlineAfterMs || revocation.stale;
     const mode = offline ? "offline" : "online";
-    if (standing === "good") return { accepted: true, reason: "Accepted", contractId: contract, caps: {}, mode, proofOfPossession };
+    if (standing === "good")
+      return { accepted: true, reason: "Accepted", contractId: contract, caps: {}, mode, proofOfPossession };
     if (!offline) return refuse("ContractCancelled", contract, "contract unknown to the operator");
-    if (this.trust.sessionsToday(contract) >= this.policy.unknownContractMaxSessionsPerDay) return refuse("RiskCapExceeded", contract, "offline: sessions per day for an unknown contract used up");
+    if (this.trust.sessionsToday(contract) >= this.policy.unknownContractMaxSessionsPerDay)
+      return refuse("RiskCapExceeded", contract, "offline: sessions per day for an unknown contract used up");
     const caps = this.trust.regionFailed() ? this.policy.regionFailedCaps : this.policy.unknownContractCaps;
     return { accepted: true, reason: "Accepted", contractId: contract, caps, mode, proofOfPossession };
   }

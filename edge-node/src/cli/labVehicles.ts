@@ -17,7 +17,12 @@ const command = z.discriminatedUnion("op", [
     /** The car's secure element file holding its contract key. */
     secureElementFile: z.string(),
     battery: z
-      .object({ capacityWh: z.number().int().positive(), socPermille: z.number().int().min(0).max(1000), targetPermille: z.number().int().min(0).max(1000), maxPowerW: z.number().int().positive() })
+      .object({
+        capacityWh: z.number().int().positive(),
+        socPermille: z.number().int().min(0).max(1000),
+        targetPermille: z.number().int().min(0).max(1000),
+        maxPowerW: z.number().int().positive(),
+      })
       .default({ capacityWh: 60_000, socPermille: 200, targetPermille: 800, maxPowerW: 50_000 }),
   }),
   z.object({ op: z.literal("unplug"), stall: z.string() }),
@@ -38,18 +43,27 @@ export function driveLabVehicles(input: Readable, stalls: ReadonlyMap<string, Si
   const lines = createInterface({ input, crlfDelay: Infinity });
   lines.on("line", (line) => {
     try {
-      if (line.length > MAX_LINE_CHARS) return log.warn({ chars: line.length }, "lab vehicle command too long; skipped");
+      if (line.length > MAX_LINE_CHARS)
+        return log.warn({ chars: line.length }, "lab vehicle command too long; skipped");
       const parsed = command.safeParse(JSON.parse(line));
-      if (!parsed.success) return log.warn({ issues: parsed.error.issues.map((i) => i.message) }, "lab vehicle command invalid; skipped");
+      if (!parsed.success)
+        return log.warn(
+          { issues: parsed.error.issues.map((i) => i.message) },
+          "lab vehicle command invalid; skipped",
+        );
       const c = parsed.data;
       const stall = stalls.get(c.stall);
-      if (!stall) return log.warn({ stall: c.stall }, "lab vehicle command names no simulated stall; skipped");
+      if (!stall)
+        return log.warn({ stall: c.stall }, "lab vehicle command names no simulated stall; skipped");
       if (c.op === "unplug") {
         stall.unplug();
         return log.info({ stall: c.stall }, "lab vehicle unplugged");
       }
-      if (!existsSync(c.chainFile) || !existsSync(c.secureElementFile)) return log.warn({ stall: c.stall }, "lab vehicle files missing; skipped");
-      const chain = (JSON.parse(readFileSync(c.chainFile, "utf8")) as string[]).map((b) => new Uint8Array(Buffer.from(b, "base64")));
+      if (!existsSync(c.chainFile) || !existsSync(c.secureElementFile))
+        return log.warn({ stall: c.stall }, "lab vehicle files missing; skipped");
+      const chain = (JSON.parse(readFileSync(c.chainFile, "utf8")) as string[]).map(
+        (b) => new Uint8Array(Buffer.from(b, "base64")),
+      );
       if (stall.vehicle()) return log.warn({ stall: c.stall }, "stall occupied; lab vehicle not plugged");
       stall.plug(new SimVehicle(c.battery, new SimSecureElement(c.secureElementFile), chain));
       log.info({ stall: c.stall }, "lab vehicle plugged");

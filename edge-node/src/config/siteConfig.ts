@@ -37,7 +37,11 @@ const keysSchema = z.object({
 
 const offlinePolicySchema = z.object({
   /** After this long without cloud contact the site is "offline" for authorization purposes. */
-  offlineAfterMs: z.number().int().positive().default(15 * 60_000),
+  offlineAfterMs: z
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
   unknownContractMaxEnergyWh: z.number().int().nonnegative().default(30_000),
   unknownContractMaxSessionsPerDay: z.number().int().nonnegative().default(2),
   regionFailedMaxEnergyWh: z.number().int().nonnegative().default(60_000),
@@ -45,11 +49,16 @@ const offlinePolicySchema = z.object({
 
 const syncSchema = z.object({
   /** Cloud peers in preference order, home region first: multiaddrs ending in /p2p/<peer ID>. */
-  cloudPeers: z.array(z.string().regex(/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/, "a multiaddr ending in /p2p/<peer ID>")).min(1),
+  cloudPeers: z
+    .array(z.string().regex(/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/, "a multiaddr ending in /p2p/<peer ID>"))
+    .min(1),
   /** The site's libp2p identity (created on first start); default `<dataDir>/peer-key`. */
   identityFile: z.string().optional(),
   /** The config document the cloud addressed to this site (from provisioning). */
-  configUrl: z.string().regex(/^automerge:/, "an automerge: URL").optional(),
+  configUrl: z
+    .string()
+    .regex(/^automerge:/, "an automerge: URL")
+    .optional(),
   /** Live telemetry interval, 1-5 s. */
   liveIntervalMs: z.number().int().min(1_000).max(5_000).default(5_000),
 });
@@ -61,9 +70,13 @@ const fileSchema = z.object({
   /** Every 30-60 s a checkpoint record bounds what a crash can lose. */
   checkpointIntervalMs: z.number().int().min(30_000).max(60_000).default(60_000),
   tickIntervalMs: z.number().int().min(100).max(5_000).default(1_000),
-  api: z.object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).max(65535).default(0) }).default({}),
+  api: z
+    .object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).max(65535).default(0) })
+    .default({}),
   stalls: z.array(stallSchema).min(1),
-  technicians: z.array(z.object({ id: z.string(), tokenSha256: z.string().regex(/^[0-9a-f]{64}$/) })).default([]),
+  technicians: z
+    .array(z.object({ id: z.string(), tokenSha256: z.string().regex(/^[0-9a-f]{64}$/) }))
+    .default([]),
   offlinePolicy: offlinePolicySchema.default({}),
   /** Sync with cloud peers; absent, the site runs on its own. */
   sync: syncSchema.optional(),

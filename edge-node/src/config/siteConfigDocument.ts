@@ -45,7 +45,9 @@ export class SiteConfigDocument {
   /** The newest valid document the site holds, or null before any. Never throws. */
   current(): ConfigDocument | null {
     const raw = this.handle?.isReady() ? this.handle.doc() : null;
-    const candidates = [this.check(raw), this.check(this.provisioned)].filter((d): d is ConfigDocument => d !== null);
+    const candidates = [this.check(raw), this.check(this.provisioned)].filter(
+      (d): d is ConfigDocument => d !== null,
+    );
     for (const d of candidates)
       if (!this.lastValid || d.version >= this.lastValid.version) {
         if (d.version !== this.lastValid?.version) this.onVersion(d.version);
@@ -61,7 +63,12 @@ export class SiteConfigDocument {
     const valid = parsed.success ? (raw as ConfigDocument) : null;
     if (!parsed.success) {
       this.invalid += 1;
-      this.onInvalid(parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+      this.onInvalid(
+        parsed.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join(".")}: ${i.message}`)
+          .join("; "),
+      );
     }
     this.checked = { raw, valid };
     return valid;

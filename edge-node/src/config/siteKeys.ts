@@ -12,7 +12,8 @@ export interface SiteKeys {
   readonly revocationPublicKey: Uint8Array;
 }
 
-const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`), `${n / 2} bytes of lowercase hex`);
+const hex = (n: number) =>
+  z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`), `${n / 2} bytes of lowercase hex`);
 const fileSchema = z.object({
   format: z.literal("chargemesh-site-keys"),
   version: z.literal(1),
@@ -22,7 +23,8 @@ const fileSchema = z.object({
 });
 
 /** The command that writes a site's keys file, for messages. */
-export const SITE_KEYS_COMMAND = (siteId: string, path: string) => `npm run chargemesh-pki -- site-keys --dir <pki dir> --site ${siteId} --out ${path}`;
+export const SITE_KEYS_COMMAND = (siteId: string, path: string) =>
+  `npm run chargemesh-pki -- site-keys --dir <pki dir> --site ${siteId} --out ${path}`;
 
 /**
  * Reads the site's keys file. Throws ChargemeshError("missing_keys") when it is absent, naming the
@@ -30,8 +32,16 @@ export const SITE_KEYS_COMMAND = (siteId: string, path: string) => `npm run char
  * 0600), does not parse, or names another site.
  */
 export function loadSiteKeys(path: string, siteId: string): SiteKeys {
-  if (!existsSync(path)) throw new ChargemeshError("missing_keys", `no site keys file at ${path}: create it with\n  ${SITE_KEYS_COMMAND(siteId, path)}`);
-  if ((statSync(path).mode & 0o077) !== 0) throw new ChargemeshError("invalid_input", `site keys file ${path} is readable by others: chmod 600 ${path}`);
+  if (!existsSync(path))
+    throw new ChargemeshError(
+      "missing_keys",
+      `no site keys file at ${path}: create it with\n  ${SITE_KEYS_COMMAND(siteId, path)}`,
+    );
+  if ((statSync(path).mode & 0o077) !== 0)
+    throw new ChargemeshError(
+      "invalid_input",
+      `site keys file ${path} is readable by others: chmod 600 ${path}`,
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
@@ -39,9 +49,22 @@ export function loadSiteKeys(path: string, siteId: string): SiteKeys {
     throw new ChargemeshError("invalid_input", `site keys file ${path} is not JSON: ${(e as Error).message}`);
   }
   const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) throw new ChargemeshError("invalid_input", `site keys file ${path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new ChargemeshError(
+      "invalid_input",
+      `site keys file ${path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   const f = parsed.data;
-  if (f.siteId !== siteId) throw new ChargemeshError("invalid_input", `site keys file ${path} is for site ${f.siteId}, not ${siteId}`);
+  if (f.siteId !== siteId)
+    throw new ChargemeshError(
+      "invalid_input",
+      `site keys file ${path} is for site ${f.siteId}, not ${siteId}`,
+    );
   const bytes = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
-  return { siteId: f.siteId, meterOperatorKeyId: f.meterOperator.keyId, meterOperatorSeed: bytes(f.meterOperator.seed), revocationPublicKey: bytes(f.revocationPublicKey) };
+  return {
+    siteId: f.siteId,
+    meterOperatorKeyId: f.meterOperator.keyId,
+    meterOperatorSeed: bytes(f.meterOperator.seed),
+    revocationPublicKey: bytes(f.revocationPublicKey),
+  };
 }

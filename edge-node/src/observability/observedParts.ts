@@ -11,7 +11,12 @@ export interface FaultLog {
  * A meter whose read faults are counted (`onFault(code)` on every failed read) and logged once per
  * outage: when reads start failing, and again when the meter answers. Reads pass through unchanged.
  */
-export function observedMeter(meter: Meter, meterId: string, onFault: (code: string) => void, log: FaultLog): Meter {
+export function observedMeter(
+  meter: Meter,
+  meterId: string,
+  onFault: (code: string) => void,
+  log: FaultLog,
+): Meter {
   let failing: string | null = null;
   return new Proxy(meter, {
     get(target, prop, receiver) {
@@ -23,7 +28,8 @@ export function observedMeter(meter: Meter, meterId: string, onFault: (code: str
         const r = await target.read();
         if (!r.ok) {
           onFault(r.fault);
-          if (failing !== r.fault) log.warn({ meter: meterId, fault: r.fault, detail: r.message }, "meter cannot be read");
+          if (failing !== r.fault)
+            log.warn({ meter: meterId, fault: r.fault, detail: r.message }, "meter cannot be read");
           failing = r.fault;
         } else if (failing !== null) {
           log.info({ meter: meterId, after: failing }, "meter answers again");
@@ -36,7 +42,10 @@ export function observedMeter(meter: Meter, meterId: string, onFault: (code: str
 }
 
 /** An authorizer whose decisions are timed (wall-clock seconds, for the latency histogram); decisions pass through unchanged. */
-export function timedAuthorizer(inner: Authorizer, observe: (seconds: number, accepted: boolean) => void): Authorizer {
+export function timedAuthorizer(
+  inner: Authorizer,
+  observe: (seconds: number, accepted: boolean) => void,
+): Authorizer {
   return {
     async authorize(req) {
       const start = performance.now();

@@ -26,7 +26,9 @@ export class VirtualScheduler implements Scheduler {
     for (;;) {
       const now = this.clock.now();
       let next: Timer | undefined;
-      for (const t of this.timers) if (t.live && t.at <= now && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
+      for (const t of this.timers)
+        if (t.live && t.at <= now && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq)))
+          next = t;
       if (!next) break;
       next.live = false;
       next.fn();

@@ -1,4 +1,10 @@
-import type { ContractId, JournalEntry, SessionId, StallId, TechnicianAction } from "@chargemesh/shared-model";
+import type {
+  ContractId,
+  JournalEntry,
+  SessionId,
+  StallId,
+  TechnicianAction,
+} from "@chargemesh/shared-model";
 
 /**
  * The site's durable record of session lifecycle facts (the day journals). Every method resolves only
@@ -8,7 +14,10 @@ export interface SessionJournal {
   /** Stores a new entry; a no-op when an identical sessionId exists (idempotent). */
   open(entry: JournalEntry): Promise<void>;
   /** Merges `patch` into the entry; terminal states are final (a patch that leaves one is ignored). */
-  update(sessionId: SessionId, patch: Partial<Omit<JournalEntry, "sessionId" | "stallId" | "meterId" | "startedAtMs">>): Promise<void>;
+  update(
+    sessionId: SessionId,
+    patch: Partial<Omit<JournalEntry, "sessionId" | "stallId" | "meterId" | "startedAtMs">>,
+  ): Promise<void>;
   get(sessionId: SessionId): JournalEntry | null;
   /** The most recently started sessions, newest first. */
   recent(limit: number): JournalEntry[];

@@ -1,5 +1,13 @@
 import { EventEmitter } from "node:events";
-import type { Clock, ContractId, RandomSource, SessionId, SiteId, StallId, TechnicianId } from "@chargemesh/shared-model";
+import type {
+  Clock,
+  ContractId,
+  RandomSource,
+  SessionId,
+  SiteId,
+  StallId,
+  TechnicianId,
+} from "@chargemesh/shared-model";
 import { RecordStatus, newSessionId } from "@chargemesh/shared-model";
 import type { Meter, MeterReading, PlugEvent, PowerStage, VehicleLink } from "@chargemesh/hal";
 import type { Authorizer } from "../auth/authorizer.js";
@@ -61,10 +69,20 @@ export interface OrchestratorDeps {
   readonly power: PowerCoordinator;
   readonly checkpointIntervalMs: number;
   /** Signs a session token for the car (site key in the secure element); absent: no tokens. */
-  readonly issueToken?: (claims: { sessionId: SessionId; contractId: ContractId; stallId: StallId; issuedAtMs: number; expiresAtMs: number }) => Promise<string>;
+  readonly issueToken?: (claims: {
+    sessionId: SessionId;
+    contractId: ContractId;
+    stallId: StallId;
+    issuedAtMs: number;
+    expiresAtMs: number;
+  }) => Promise<string>;
   /** Token lifetime; tokens are refreshed after half of it while charging (default 10 min). */
   readonly tokenTtlMs?: number;
-  readonly log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  readonly log?: {
+    info(o: object, m?: string): void;
+    warn(o: object, m?: string): void;
+    error(o: object, m?: string): void;
+  };
 }
 
 interface ActiveSession {
@@ -80,7 +98,11 @@ interface StallRuntime {
   readonly hw: StallHardware;
   phase: StallPhase;
   active: ActiveSession | null;
-  pending: Array<{ kind: "plug"; event: PlugEvent } | { kind: "unplug" } | { kind: "stop"; reason: StopReason; by: TechnicianId | null }>;
+  pending: Array<
+    | { kind: "plug"; event: PlugEvent }
+    | { kind: "unplug" }
+    | { kind: "stop"; reason: StopReason; by: TechnicianId | null }
+  >;
   lastPowerW: number;
   lastRegisterWh: number;
   meterFault: string | null;
@@ -90,7 +112,9 @@ const DAY_MS = 86_400_000;
 
 /** A certified meter's signed payload goes into a record only when it signed exactly that register. */
 function meterPayloadFor(reading: MeterReading, registerWh: number): Uint8Array | null {
-  return reading.signedPayload !== undefined && reading.registerWh === registerWh ? reading.signedPayload : null;
+  return reading.signedPayload !== undefined && reading.registerWh === registerWh
+    ? reading.signedPayload
+    : null;
 }
 
 /**
@@ -139,9 +163,15 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
       const records = this.deps.ledger.sessionRecords(entry.sessionId);
       const beginRec = records.find((r) => r.kind === "begin");
       const endRec = records.find((r) => r.kind === "end");
-      const begin = entry.begin ?? (beginRec ? { meterId: beginRec.meterId, seq: beginRec.seq, registerWh: beginRec.registerWh } : null);
+      const begin =
+        entry.begin ??
+        (beginRec ? { meterId: beginRec.meterId, seq: beginRec.seq, registerWh: beginRec.registerWh } : null);
       if (begin === null) {
-        await this.deps.journal.update(entry.sessionId, { state: "failed", endedAtMs: this.deps.clock.now(), stopReason: "controller_restart" });
+        await this.deps.journal.update(entry.sessionId, {
+          state: "failed",
+          endedAtMs: this.deps.clock.now(),
+          stopReason: "controller_restart",
+        });
       } else if (endRec) {
         await this.deps.journal.update(entry.sessionId, {
           state: "completed",
@@ -151,8 +181,16 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
           stopReason: entry.stopReason ?? "controller_restart",
         });
       } else {
-        if (entry.begin === null) await this.deps.journal.update(entry.sessionId, { state: "charging", begin });
-        rt.active = { sessionId: entry.sessionId, contractId: entry.contractId, caps: {}, beginRegisterWh: begin.registerWh, lastCheckpointMs: 0, tokenIssuedAtMs: 0 };
+        if (entry.begin === null)
+          await this.deps.journal.update(entry.sessionId, { state: "charging", begin });
+        rt.active = {
+          sessionId: entry.sessionId,
+          contractId: entry.contractId,
+          caps: {},
+          beginRegisterWh: begin.registerWh,
+          lastCheckpointMs: 0,
+          tokenIssuedAtMs: 0,
+        };
         await this.writeEnd(rt, "controller_restart", null, RecordStatus.recovered);
       }
       const after = this.deps.journal.get(entry.sessionId);
@@ -163,7 +201,9 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
 
   /** One step of the control loop; calls are serialized. Never throws: failures become faults. */
   tick(): Promise<void> {
-    this.running = this.running.then(() => this.tickNow()).catch((e) => this.deps.log?.error({ err: String(e) }, "tick failed"));
+    this.running = this.running
+      .then(() => this.tickNow())
+      .catch((e) => this.deps.log?.error({ err: String(e) }, "tick failed"));
     return this.running;
   }
 
@@ -176,7 +216,12 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
   }
 
   /** Takes a stall out of service (stopping its session) or returns it; recorded in the journal. */
-  async setOutOfService(stallId: StallId, outOfService: boolean, by: TechnicianId, note: string): Promise<boolean> {
+  async setOutOfService(
+    stallId: StallId,
+    outOfService: boolean,
+    by: TechnicianId,
+    note: string,
+  ): Promise<boolean> {
     const rt = this.stalls.get(stallId);
     if (!rt) return false;
     await this.deps.journal.recordTechnicianAction({
@@ -297,10 +342,25 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
         challengeSignature = null;
       }
     }
-    const decision = await authorizer.authorize({ stallId: rt.hw.config.id, sessionId, plug, challenge, challengeSignature, nowMs: clock.now() });
+    const decision = await authorizer.authorize({
+      stallId: rt.hw.config.id,
+      sessionId,
+      plug,
+      challenge,
+      challengeSignature,
+      nowMs: clock.now(),
+    });
     if (!decision.accepted) {
-      await journal.update(sessionId, { state: "rejected", authorization: decision, contractId: decision.contractId, endedAtMs: clock.now() });
-      this.deps.log?.info({ sessionId, stall: rt.hw.config.id, reason: decision.reason, detail: decision.detail }, "session rejected");
+      await journal.update(sessionId, {
+        state: "rejected",
+        authorization: decision,
+        contractId: decision.contractId,
+        endedAtMs: clock.now(),
+      });
+      this.deps.log?.info(
+        { sessionId, stall: rt.hw.config.id, reason: decision.reason, detail: decision.detail },
+        "session rejected",
+      );
       rt.phase = "available";
       this.emitSession(sessionId);
       return false;
@@ -308,12 +368,21 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
     const read = await rt.hw.meter.read();
     if (!read.ok) {
       rt.meterFault = read.fault;
-      await journal.update(sessionId, { state: "failed", authorization: decision, contractId: decision.contractId, endedAtMs: clock.now(), stopReason: "meter_fault" });
+      await journal.update(sessionId, {
+        state: "failed",
+        authorization: decision,
+        contractId: decision.contractId,
+        endedAtMs: clock.now(),
+        stopReason: "meter_fault",
+      });
       rt.phase = "available";
       this.emitSession(sessionId);
       return false;
     }
-    const registerWh = Math.max(read.reading.registerWh, this.deps.ledger.lastRegisterWh(rt.hw.config.meterId));
+    const registerWh = Math.max(
+      read.reading.registerWh,
+      this.deps.ledger.lastRegisterWh(rt.hw.config.meterId),
+    );
     const begin = await this.deps.ledger.append({
       meterId: rt.hw.config.meterId,
       stallId: rt.hw.config.id,
@@ -329,13 +398,23 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
       contractId: decision.contractId,
       begin: { meterId: rt.hw.config.meterId, seq: begin.body.seq, registerWh },
     });
-    rt.active = { sessionId, contractId: decision.contractId, caps: decision.caps, beginRegisterWh: registerWh, lastCheckpointMs: clock.now(), tokenIssuedAtMs: 0 };
+    rt.active = {
+      sessionId,
+      contractId: decision.contractId,
+      caps: decision.caps,
+      beginRegisterWh: registerWh,
+      lastCheckpointMs: clock.now(),
+      tokenIssuedAtMs: 0,
+    };
     await this.refreshToken(rt);
     rt.lastRegisterWh = registerWh;
     rt.phase = "charging";
     await rt.hw.stage.setContactor(true);
     this.deps.power.stallCharging(rt.hw.config.id, true);
-    this.deps.log?.info({ sessionId, stall: rt.hw.config.id, contract: decision.contractId, mode: decision.mode }, "session started");
+    this.deps.log?.info(
+      { sessionId, stall: rt.hw.config.id, contract: decision.contractId, mode: decision.mode },
+      "session started",
+    );
     this.emitSession(sessionId);
     return true;
   }
@@ -394,7 +473,13 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
     if (!a || !a.contractId || !this.deps.issueToken || !rt.hw.link.receiveSessionToken) return;
     const now = this.deps.clock.now();
     try {
-      const token = await this.deps.issueToken({ sessionId: a.sessionId, contractId: a.contractId, stallId: rt.hw.config.id, issuedAtMs: now, expiresAtMs: now + (this.deps.tokenTtlMs ?? 600_000) });
+      const token = await this.deps.issueToken({
+        sessionId: a.sessionId,
+        contractId: a.contractId,
+        stallId: rt.hw.config.id,
+        issuedAtMs: now,
+        expiresAtMs: now + (this.deps.tokenTtlMs ?? 600_000),
+      });
       rt.hw.link.receiveSessionToken(token);
       a.tokenIssuedAtMs = now;
     } catch (e) {
@@ -402,7 +487,12 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
     }
   }
 
-  private async stop(rt: StallRuntime, reason: StopReason, by: TechnicianId | null, extraStatus = 0): Promise<void> {
+  private async stop(
+    rt: StallRuntime,
+    reason: StopReason,
+    by: TechnicianId | null,
+    extraStatus = 0,
+  ): Promise<void> {
     if (!rt.active) return;
     rt.phase = "stopping";
     await this.deps.journal.update(rt.active.sessionId, { state: "stopping" });
@@ -417,7 +507,12 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
     await this.writeEnd(rt, reason, by, status);
   }
 
-  private async writeEnd(rt: StallRuntime, reason: StopReason, by: TechnicianId | null, status: number): Promise<void> {
+  private async writeEnd(
+    rt: StallRuntime,
+    reason: StopReason,
+    by: TechnicianId | null,
+    status: number,
+  ): Promise<void> {
     const active = rt.active!;
     let registerWh = this.deps.ledger.lastRegisterWh(rt.hw.config.meterId);
     let finalStatus = status;
@@ -444,7 +539,15 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
       stopReason: reason,
       stoppedBy: by,
     });
-    this.deps.log?.info({ sessionId: active.sessionId, stall: rt.hw.config.id, reason, energyWh: registerWh - active.beginRegisterWh }, "session completed");
+    this.deps.log?.info(
+      {
+        sessionId: active.sessionId,
+        stall: rt.hw.config.id,
+        reason,
+        energyWh: registerWh - active.beginRegisterWh,
+      },
+      "session completed",
+    );
     rt.active = null;
     rt.lastRegisterWh = registerWh;
     rt.lastPowerW = 0;

@@ -24,12 +24,18 @@ export class AutomergeLedgerStore implements LedgerStore {
   ) {}
 
   /** Loads every indexed segment into memory (the chain heads recovery needs); with `withArchive`, the archived ones too (audit export). */
-  static async open(site: SiteRepo, clock: Clock, opts: { withArchive?: boolean } = {}): Promise<AutomergeLedgerStore> {
+  static async open(
+    site: SiteRepo,
+    clock: Clock,
+    opts: { withArchive?: boolean } = {},
+  ): Promise<AutomergeLedgerStore> {
     const store = new AutomergeLedgerStore(site, clock);
     const docs: LedgerSegmentDoc[] = [];
-    for (const url of Object.values(site.root.doc().segments)) docs.push((await site.repo.find<LedgerSegmentDoc>(url as never)).doc());
+    for (const url of Object.values(site.root.doc().segments))
+      docs.push((await site.repo.find<LedgerSegmentDoc>(url as never)).doc());
     if (opts.withArchive) {
-      for (const [key, url] of Object.entries(site.root.doc().archived ?? {})) if (key.startsWith("segments/")) docs.push(site.archivedDocument<LedgerSegmentDoc>(url));
+      for (const [key, url] of Object.entries(site.root.doc().archived ?? {}))
+        if (key.startsWith("segments/")) docs.push(site.archivedDocument<LedgerSegmentDoc>(url));
     }
     for (const doc of docs) {
       for (const [key, value] of Object.entries(doc.records)) {
@@ -47,12 +53,16 @@ export class AutomergeLedgerStore implements LedgerStore {
       throw new ChargemeshError("conflict", `meter ${meterId} seq ${seq} already holds a different record`);
     }
     const day = utcDay(this.clock.now());
-    const handle: DocHandle<LedgerSegmentDoc> = await this.site.findOrCreate("segments", `${meterId}/${day}`, () => ({
-      schemaVersion: 1,
-      meterId,
-      day,
-      records: {},
-    }));
+    const handle: DocHandle<LedgerSegmentDoc> = await this.site.findOrCreate(
+      "segments",
+      `${meterId}/${day}`,
+      () => ({
+        schemaVersion: 1,
+        meterId,
+        day,
+        records: {},
+      }),
+    );
     let refused: string | null = null;
     handle.change((d) => {
       const r = appendRecord(d, ledgerKey(meterId, seq), shipped);

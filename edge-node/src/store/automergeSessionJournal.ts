@@ -34,14 +34,20 @@ export class AutomergeSessionJournal implements SessionJournal {
   ) {}
 
   /** Loads every indexed day journal into memory; with `withArchive`, the archived days too (audit export). */
-  static async open(site: SiteRepo, siteId: string, opts: { withArchive?: boolean } = {}): Promise<AutomergeSessionJournal> {
+  static async open(
+    site: SiteRepo,
+    siteId: string,
+    opts: { withArchive?: boolean } = {},
+  ): Promise<AutomergeSessionJournal> {
     const j = new AutomergeSessionJournal(site, siteId);
     const days = Object.keys(site.root.doc().journals).sort();
     const docs: DayJournal[] = [];
     if (opts.withArchive) {
-      for (const [key, url] of Object.entries(site.root.doc().archived ?? {})) if (key.startsWith("journals/")) docs.push(site.archivedDocument<DayJournal>(url));
+      for (const [key, url] of Object.entries(site.root.doc().archived ?? {}))
+        if (key.startsWith("journals/")) docs.push(site.archivedDocument<DayJournal>(url));
     }
-    for (const day of days) docs.push((await site.repo.find<DayJournal>(site.root.doc().journals[day] as never)).doc());
+    for (const day of days)
+      docs.push((await site.repo.find<DayJournal>(site.root.doc().journals[day] as never)).doc());
     for (const doc of docs) {
       for (const [id, e] of Object.entries(doc.sessions)) j.entries.set(id as SessionId, plain(e));
       j.actions.push(...doc.technicianActions.map((a) => plain(a)));
@@ -52,7 +58,13 @@ export class AutomergeSessionJournal implements SessionJournal {
 
   private journalOf(dayMs: number): Promise<DocHandle<DayJournal>> {
     const day = utcDay(dayMs);
-    return this.site.findOrCreate<DayJournal>("journals", day, () => ({ schemaVersion: 1, siteId: this.siteId, day, sessions: {}, technicianActions: [] }));
+    return this.site.findOrCreate<DayJournal>("journals", day, () => ({
+      schemaVersion: 1,
+      siteId: this.siteId,
+      day,
+      sessions: {},
+      technicianActions: [],
+    }));
   }
 
   async open(entry: JournalEntry): Promise<void> {
@@ -85,7 +97,8 @@ export class AutomergeSessionJournal implements SessionJournal {
 
   /** Drops an archived day's sessions from memory (they stay in the archive); open sessions are never dropped. */
   forgetDay(day: string): void {
-    for (const [id, e] of this.entries) if (utcDay(e.startedAtMs) === day && TERMINAL_SITE_STATES.has(e.state)) this.entries.delete(id);
+    for (const [id, e] of this.entries)
+      if (utcDay(e.startedAtMs) === day && TERMINAL_SITE_STATES.has(e.state)) this.entries.delete(id);
   }
 
   get(sessionId: SessionId): JournalEntry | null {
@@ -93,7 +106,9 @@ export class AutomergeSessionJournal implements SessionJournal {
   }
 
   recent(limit: number): JournalEntry[] {
-    return [...this.entries.values()].sort((a, b) => b.startedAtMs - a.startedAtMs || (a.sessionId < b.sessionId ? 1 : -1)).slice(0, limit);
+    return [...this.entries.values()]
+      .sort((a, b) => b.startedAtMs - a.startedAtMs || (a.sessionId < b.sessionId ? 1 : -1))
+      .slice(0, limit);
   }
 
   all(): JournalEntry[] {
@@ -107,7 +122,13 @@ export class AutomergeSessionJournal implements SessionJournal {
   countByContract(contractId: ContractId, fromMs: number, toMs: number): number {
     let n = 0;
     for (const e of this.entries.values()) {
-      if (e.contractId === contractId && e.startedAtMs >= fromMs && e.startedAtMs < toMs && e.state !== "rejected") n++;
+      if (
+        e.contractId === contractId &&
+        e.startedAtMs >= fromMs &&
+        e.startedAtMs < toMs &&
+        e.state !== "rejected"
+      )
+        n++;
     }
     return n;
   }

@@ -195,4 +195,3 @@ function createAs<T>(repo: Repo, writer: Writer, initial: T): DocHandle<T> {
   handle.change((d) => void Object.assign(d as object, initial));
   return handle;
 }
-

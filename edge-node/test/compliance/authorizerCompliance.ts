@@ -25,7 +25,10 @@ export function authorizerCompliance(name: string, open: () => Promise<Authorize
   test(`${name}: no certificate (a VIN is never an identity) is refused as NoCertificateAvailable`, async () => {
     const { authorizer, validRequest } = await open();
     const req = await validRequest();
-    const d = await authorizer.authorize({ ...req, plug: { certificateChain: [], claimedVin: "WVWZZZ1JZXW000001" } });
+    const d = await authorizer.authorize({
+      ...req,
+      plug: { certificateChain: [], claimedVin: "WVWZZZ1JZXW000001" },
+    });
     expect(d).toMatchObject({ accepted: false, reason: "NoCertificateAvailable", contractId: null });
   });
 
@@ -40,8 +43,17 @@ export function authorizerCompliance(name: string, open: () => Promise<Authorize
   test(`${name}: hostile bytes never throw and always give a decision that fits the schema`, async () => {
     const { authorizer, validRequest } = await open();
     const req = await validRequest();
-    const junk = [new Uint8Array(0), new Uint8Array(3).fill(0x30), Uint8Array.from({ length: 600 }, (_, i) => (i * 37) % 256)];
-    for (const chain of [[junk[1]!], [junk[2]!, junk[0]!], [req.plug.certificateChain[0]!, junk[2]!], [...req.plug.certificateChain].reverse()]) {
+    const junk = [
+      new Uint8Array(0),
+      new Uint8Array(3).fill(0x30),
+      Uint8Array.from({ length: 600 }, (_, i) => (i * 37) % 256),
+    ];
+    for (const chain of [
+      [junk[1]!],
+      [junk[2]!, junk[0]!],
+      [req.plug.certificateChain[0]!, junk[2]!],
+      [...req.plug.certificateChain].reverse(),
+    ]) {
       const d = await authorizer.authorize({ ...req, plug: { certificateChain: chain } });
       expect(d.accepted).toBe(false);
       expect(authorizationDecisionSchema.safeParse(d).success).toBe(true);

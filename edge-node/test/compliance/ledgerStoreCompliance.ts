@@ -8,7 +8,14 @@ import { recordBytes } from "./complianceRecords.js";
  * js-libp2p's interface-compliance-tests: `open` gives a fresh, empty store; `reopen`, when given,
  * gives the same store after a restart (durable implementations).
  */
-export function ledgerStoreCompliance(name: string, open: () => Promise<{ store: LedgerStore; reopen?: () => Promise<LedgerStore>; close: () => Promise<void> }>): void {
+export function ledgerStoreCompliance(
+  name: string,
+  open: () => Promise<{
+    store: LedgerStore;
+    reopen?: () => Promise<LedgerStore>;
+    close: () => Promise<void>;
+  }>,
+): void {
   const m1 = meterId("meter-a");
   const m2 = meterId("meter-b");
   const s1 = sessionId("site:session-0001");
@@ -23,9 +30,12 @@ export function ledgerStoreCompliance(name: string, open: () => Promise<{ store:
 
   test(`${name}: records come back per meter in seq order; last is the highest seq`, async () => {
     const { store, close } = await open();
-    for (let seq = 0; seq < 5; seq++) await store.append(m1, seq, recordBytes(m1, seq, seq === 1 ? s1 : null));
+    for (let seq = 0; seq < 5; seq++)
+      await store.append(m1, seq, recordBytes(m1, seq, seq === 1 ? s1 : null));
     await store.append(m2, 0, recordBytes(m2, 0, s1));
-    expect([...store.records(m1)].map((r) => Buffer.from(r).toString("hex"))).toEqual([0, 1, 2, 3, 4].map((q) => Buffer.from(recordBytes(m1, q, q === 1 ? s1 : null)).toString("hex")));
+    expect([...store.records(m1)].map((r) => Buffer.from(r).toString("hex"))).toEqual(
+      [0, 1, 2, 3, 4].map((q) => Buffer.from(recordBytes(m1, q, q === 1 ? s1 : null)).toString("hex")),
+    );
     expect(Buffer.from(store.last(m1)!).equals(Buffer.from(recordBytes(m1, 4, null)))).toBe(true);
     expect([...store.meters()].sort()).toEqual([m1, m2]);
     expect([...store.sessionRecords(s1)]).toHaveLength(2);

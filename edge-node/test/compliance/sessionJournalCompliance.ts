@@ -28,7 +28,14 @@ function entry(n: number, overrides: Partial<JournalEntry> = {}): JournalEntry {
  * The SessionJournal contract every implementation passes (`sessionJournalCompliance(name, open)`):
  * `open` gives a fresh journal; `reopen`, when given, the same journal after a restart.
  */
-export function sessionJournalCompliance(name: string, open: () => Promise<{ journal: SessionJournal; reopen?: () => Promise<SessionJournal>; close: () => Promise<void> }>): void {
+export function sessionJournalCompliance(
+  name: string,
+  open: () => Promise<{
+    journal: SessionJournal;
+    reopen?: () => Promise<SessionJournal>;
+    close: () => Promise<void>;
+  }>,
+): void {
   test(`${name}: open is idempotent and get returns what was stored`, async () => {
     const { journal, close } = await open();
     await journal.open(entry(1));
@@ -42,10 +49,23 @@ export function sessionJournalCompliance(name: string, open: () => Promise<{ jou
     const { journal, close } = await open();
     const id = entry(2).sessionId;
     await journal.open(entry(2));
-    await journal.update(id, { state: "charging", begin: { meterId: meterId("meter-2"), seq: 4, registerWh: 100 } });
-    await journal.update(id, { state: "completed", end: { meterId: meterId("meter-2"), seq: 9, registerWh: 900 }, endedAtMs: T0 + DAY / 2, stopReason: "full" });
+    await journal.update(id, {
+      state: "charging",
+      begin: { meterId: meterId("meter-2"), seq: 4, registerWh: 100 },
+    });
+    await journal.update(id, {
+      state: "completed",
+      end: { meterId: meterId("meter-2"), seq: 9, registerWh: 900 },
+      endedAtMs: T0 + DAY / 2,
+      stopReason: "full",
+    });
     await journal.update(id, { state: "charging" });
-    expect(journal.get(id)).toMatchObject({ state: "completed", begin: { seq: 4 }, end: { seq: 9, registerWh: 900 }, stopReason: "full" });
+    expect(journal.get(id)).toMatchObject({
+      state: "completed",
+      begin: { seq: 4 },
+      end: { seq: 9, registerWh: 900 },
+      stopReason: "full",
+    });
     expect(journal.unfinished().map((e) => e.sessionId)).not.toContain(id);
     await close();
   });
@@ -55,7 +75,12 @@ export function sessionJournalCompliance(name: string, open: () => Promise<{ jou
     for (const n of [3, 4, 5]) await journal.open(entry(n));
     await journal.update(entry(3).sessionId, { state: "rejected", endedAtMs: T0 });
     expect(journal.recent(2).map((e) => e.sessionId)).toEqual([entry(5).sessionId, entry(4).sessionId]);
-    expect(journal.unfinished().map((e) => e.sessionId).sort()).toEqual([entry(4).sessionId, entry(5).sessionId]);
+    expect(
+      journal
+        .unfinished()
+        .map((e) => e.sessionId)
+        .sort(),
+    ).toEqual([entry(4).sessionId, entry(5).sessionId]);
     // A refused session is no charge: it does not count toward the per-day cap.
     expect(journal.countByContract(contractId("DE-CMS-C00000001-1"), T0, T0 + DAY)).toBe(2);
     expect(journal.countByContract(contractId("DE-CMS-C00000001-1"), T0 + DAY, T0 + 2 * DAY)).toBe(0);
@@ -65,9 +90,26 @@ export function sessionJournalCompliance(name: string, open: () => Promise<{ jou
   test(`${name}: technician actions set and clear a stall's out-of-service flag`, async () => {
     const { journal, close } = await open();
     const who = technicianId("tech-1");
-    await journal.recordTechnicianAction({ at: T0, technicianId: who, action: "out_of_service", stallId: stallId("stall-7"), sessionId: null, note: "cable damaged" });
-    expect(journal.outOfService().get(stallId("stall-7"))).toMatchObject({ technicianId: "tech-1", note: "cable damaged" });
-    await journal.recordTechnicianAction({ at: T0 + 1, technicianId: who, action: "return_to_service", stallId: stallId("stall-7"), sessionId: null, note: "" });
+    await journal.recordTechnicianAction({
+      at: T0,
+      technicianId: who,
+      action: "out_of_service",
+      stallId: stallId("stall-7"),
+      sessionId: null,
+      note: "cable damaged",
+    });
+    expect(journal.outOfService().get(stallId("stall-7"))).toMatchObject({
+      technicianId: "tech-1",
+      note: "cable damaged",
+    });
+    await journal.recordTechnicianAction({
+      at: T0 + 1,
+      technicianId: who,
+      action: "return_to_service",
+      stallId: stallId("stall-7"),
+      sessionId: null,
+      note: "",
+    });
     expect(journal.outOfService().has(stallId("stall-7"))).toBe(false);
     await close();
   });

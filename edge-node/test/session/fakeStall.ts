@@ -1,4 +1,12 @@
-import type { Meter, MeterReadResult, PlugEvent, PowerStage, PowerStageStatus, VehicleAcceptance, VehicleLink } from "@chargemesh/hal";
+import type {
+  Meter,
+  MeterReadResult,
+  PlugEvent,
+  PowerStage,
+  PowerStageStatus,
+  VehicleAcceptance,
+  VehicleLink,
+} from "@chargemesh/hal";
 import type { Clock, MeterId } from "@chargemesh/shared-model";
 
 /**
@@ -58,7 +66,10 @@ export class FakeStall {
       this.integrate();
       if (this.faulty) return { ok: false, fault: "meter_timeout", message: "no answer" };
       const powerW = this.contactor && this.plugged ? this.limitW : 0;
-      return { ok: true, reading: { registerWh: Math.floor(this.registerMilliWh / 1000), powerW, atMs: this.clock.now() } };
+      return {
+        ok: true,
+        reading: { registerWh: Math.floor(this.registerMilliWh / 1000), powerW, atMs: this.clock.now() },
+      };
     },
     close: async () => {},
   };

@@ -3,7 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import pino from "pino";
-import { SeededRandom, VirtualClock, contractId, meterId, technicianId, RecordStatus } from "@chargemesh/shared-model";
+import {
+  SeededRandom,
+  VirtualClock,
+  contractId,
+  meterId,
+  technicianId,
+  RecordStatus,
+} from "@chargemesh/shared-model";
 import type { StallId } from "@chargemesh/shared-model";
 import { decodeSignedRecord } from "@chargemesh/shared-model";
 import type { Authorizer } from "../../src/auth/authorizer.js";
@@ -26,8 +33,19 @@ afterEach(() => {
 const testAuthorizer: Authorizer = {
   authorize: async (req) =>
     req.plug.claimedVin === "BLOCKED"
-      ? { accepted: false, reason: "AccountBlocked", contractId: contractId("DE-ABC-C00000001-1"), detail: "blocked in test" }
-      : { accepted: true, reason: "Accepted", contractId: contractId("DE-ABC-C12345678-9"), caps: {}, mode: "online" },
+      ? {
+          accepted: false,
+          reason: "AccountBlocked",
+          contractId: contractId("DE-ABC-C00000001-1"),
+          detail: "blocked in test",
+        }
+      : {
+          accepted: true,
+          reason: "Accepted",
+          contractId: contractId("DE-ABC-C12345678-9"),
+          caps: {},
+          mode: "online",
+        },
 };
 
 function fullPower(hw: readonly StallHardware[]): PowerCoordinator {
@@ -47,7 +65,12 @@ async function makeSite(dataDir: string, clock: VirtualClock, se: TestSecureElem
     gridLimitW: 100_000,
     stalls: stalls.map((s, i) => ({ id: `s${i + 1}`, meterId: s.meterId, maxW: 11_000 })),
   });
-  const hardware: StallHardware[] = stalls.map((s, i) => ({ config: config.stalls[i]!, meter: s.meter, stage: s.stage, link: s.link }));
+  const hardware: StallHardware[] = stalls.map((s, i) => ({
+    config: config.stalls[i]!,
+    meter: s.meter,
+    stage: s.stage,
+    link: s.link,
+  }));
   return SiteController.start({
     config,
     clock,
@@ -70,7 +93,16 @@ async function run(site: SiteController, clock: VirtualClock, seconds: number) {
 
 function audit(site: SiteController) {
   const root = site.site.root.doc();
-  const bundle = buildAuditBundle({ siteId: "site-t", operatorKeys: root.operatorKeys, meterCertificates: root.meterCertificates, ledger: site.ledgerStore, sessions: site.journal.all() }, 0);
+  const bundle = buildAuditBundle(
+    {
+      siteId: "site-t",
+      operatorKeys: root.operatorKeys,
+      meterCertificates: root.meterCertificates,
+      ledger: site.ledgerStore,
+      sessions: site.journal.all(),
+    },
+    0,
+  );
   return verifyAuditBundle(bundle, nodeEd25519);
 }
 
@@ -173,7 +205,9 @@ describe("session orchestrator", () => {
     await run(second, replay, 5);
     const ids = second.journal.recent(10).map((s) => s.sessionId);
     expect(new Set(ids).size).toBe(2);
-    const begins = chain(second, "m1").filter((r) => r.kind === "begin").map((r) => r.sessionId);
+    const begins = chain(second, "m1")
+      .filter((r) => r.kind === "begin")
+      .map((r) => r.sessionId);
     expect(new Set(begins).size).toBe(begins.length);
     await second.stop();
   });

@@ -41,10 +41,16 @@ export class Sdm630Meter implements Meter {
       const power = await client.value.readInputRegisters(SDM630.totalSystemPowerW, 2);
       const kWh = energy.buffer.readFloatBE(0);
       const w = power.buffer.readFloatBE(0);
-      if (!Number.isFinite(kWh) || kWh < 0 || !Number.isFinite(w)) return { ok: false, fault: "meter_bad_response", message: `unusable values ${kWh} kWh, ${w} W` };
+      if (!Number.isFinite(kWh) || kWh < 0 || !Number.isFinite(w))
+        return { ok: false, fault: "meter_bad_response", message: `unusable values ${kWh} kWh, ${w} W` };
       // The meter's float32 kWh becomes integer Wh here, at the hardware boundary, and nowhere else.
       const registerWh = Math.round(kWh * 1000);
-      if (registerWh < this.lastWh) return { ok: false, fault: "meter_register_regressed", message: `register ${registerWh} Wh below ${this.lastWh} Wh` };
+      if (registerWh < this.lastWh)
+        return {
+          ok: false,
+          fault: "meter_register_regressed",
+          message: `register ${registerWh} Wh below ${this.lastWh} Wh`,
+        };
       this.lastWh = registerWh;
       return { ok: true, reading: { registerWh, powerW: Math.round(w), atMs: this.clock.now() } };
     } catch (e) {
@@ -57,14 +63,20 @@ export class Sdm630Meter implements Meter {
     await this.drop();
   }
 
-  private async connect(): Promise<{ ok: true; value: ModbusRTU } | { ok: false; fault: MeterFaultCode; message: string }> {
+  private async connect(): Promise<
+    { ok: true; value: ModbusRTU } | { ok: false; fault: MeterFaultCode; message: string }
+  > {
     if (this.client?.isOpen) return { ok: true, value: this.client };
     await this.drop();
     const client = new ModbusClient();
     try {
       await client.connectRTUBuffered(this.opts.path, { baudRate: this.opts.baudRate });
     } catch (e) {
-      return { ok: false, fault: "meter_disconnected", message: `cannot open ${this.opts.path}: ${(e as Error).message}` };
+      return {
+        ok: false,
+        fault: "meter_disconnected",
+        message: `cannot open ${this.opts.path}: ${(e as Error).message}`,
+      };
     }
     client.setID(this.opts.unitId);
     client.setTimeout(this.opts.timeoutMs);
@@ -80,9 +92,11 @@ export class Sdm630Meter implements Meter {
   private fault(e: unknown): MeterReadResult {
     const err = e as { name?: string; message?: string; modbusCode?: number; errno?: string };
     const message = String(err?.message ?? e);
-    if (err?.name === "TransactionTimedOutError" || /timed out/i.test(message)) return { ok: false, fault: "meter_timeout", message };
+    if (err?.name === "TransactionTimedOutError" || /timed out/i.test(message))
+      return { ok: false, fault: "meter_timeout", message };
     if (/crc/i.test(message)) return { ok: false, fault: "meter_crc_error", message };
-    if (err?.modbusCode !== undefined || /exception|illegal/i.test(message)) return { ok: false, fault: "meter_bad_response", message };
+    if (err?.modbusCode !== undefined || /exception|illegal/i.test(message))
+      return { ok: false, fault: "meter_bad_response", message };
     void this.drop();
     return { ok: false, fault: "meter_disconnected", message };
   }

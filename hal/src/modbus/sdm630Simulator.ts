@@ -57,7 +57,12 @@ export class Sdm630Simulator {
     const fc = req[1]!;
     const addr = (req[2]! << 8) | req[3]!;
     const qty = (req[4]! << 8) | req[5]!;
-    const value = addr === SDM630.totalImportKWh ? this.importWh / 1000 : addr === SDM630.totalSystemPowerW ? this.powerW : null;
+    const value =
+      addr === SDM630.totalImportKWh
+        ? this.importWh / 1000
+        : addr === SDM630.totalSystemPowerW
+          ? this.powerW
+          : null;
     if (this.fault === "exception" || fc !== 0x04 || qty !== 2 || value === null) {
       this.port.write(Buffer.from(withCrc(Uint8Array.of(this.unitId, fc | 0x80, 0x02))));
       return;

@@ -20,7 +20,8 @@ export class SimBattery {
   readonly maxPowerW: number;
 
   constructor(spec: BatterySpec) {
-    if (!(spec.capacityWh > 0) || spec.maxPowerW <= 0) throw new RangeError("battery needs a positive capacity and power");
+    if (!(spec.capacityWh > 0) || spec.maxPowerW <= 0)
+      throw new RangeError("battery needs a positive capacity and power");
     this.capacityWh = spec.capacityWh;
     this.targetPermille = spec.targetPermille;
     this.maxPowerW = spec.maxPowerW;

@@ -40,7 +40,10 @@ export class SimMeter implements Meter {
 
   async read(): Promise<MeterReadResult> {
     if (this.fault) return { ok: false, fault: this.fault, message: `simulated ${this.fault}` };
-    return { ok: true, reading: { registerWh: this.registerWh(), powerW: this.powerW, atMs: this.clock.now() } };
+    return {
+      ok: true,
+      reading: { registerWh: this.registerWh(), powerW: this.powerW, atMs: this.clock.now() },
+    };
   }
 
   async close(): Promise<void> {}

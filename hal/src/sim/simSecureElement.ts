@@ -18,17 +18,33 @@ export class SimSecureElement implements SecureElement {
 
   constructor(private readonly persistPath: string | null = null) {
     if (persistPath && existsSync(persistPath)) {
-      const saved = JSON.parse(readFileSync(persistPath, "utf8")) as Array<{ label: string; algorithm: KeyAlgorithm; epoch: number; pkcs8: string }>;
+      const saved = JSON.parse(readFileSync(persistPath, "utf8")) as Array<{
+        label: string;
+        algorithm: KeyAlgorithm;
+        epoch: number;
+        pkcs8: string;
+      }>;
       for (const s of saved) {
         const key = createPrivateKey({ key: Buffer.from(s.pkcs8, "base64"), format: "der", type: "pkcs8" });
-        this.slots.set(s.label, { key, handle: { label: s.label, algorithm: s.algorithm, epoch: s.epoch, publicKey: publicKeyOf(key, s.algorithm) } });
+        this.slots.set(s.label, {
+          key,
+          handle: {
+            label: s.label,
+            algorithm: s.algorithm,
+            epoch: s.epoch,
+            publicKey: publicKeyOf(key, s.algorithm),
+          },
+        });
       }
     }
   }
 
   async generateKey(label: string, algorithm: KeyAlgorithm): Promise<KeyHandle> {
     if (this.slots.has(label)) throw new Error(`key_exists: ${label}`);
-    const { privateKey } = algorithm === "ed25519" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const { privateKey } =
+      algorithm === "ed25519"
+        ? generateKeyPairSync("ed25519")
+        : generateKeyPairSync("ec", { namedCurve: "P-256" });
     const handle: KeyHandle = { label, algorithm, epoch: 0, publicKey: publicKeyOf(privateKey, algorithm) };
     this.slots.set(label, { handle, key: privateKey });
     this.persist();

@@ -11,12 +11,18 @@ export function runSecureElementCompliance(name: string, make: () => SecureEleme
     const msg = new TextEncoder().encode("challenge");
     const ed = await se.generateKey("meter:1", "ed25519");
     expect(ed.publicKey).toHaveLength(32);
-    const edPub = createPublicKey({ key: Buffer.concat([SPKI_ED25519, ed.publicKey]), format: "der", type: "spki" });
+    const edPub = createPublicKey({
+      key: Buffer.concat([SPKI_ED25519, ed.publicKey]),
+      format: "der",
+      type: "spki",
+    });
     expect(verify(null, msg, edPub, await se.sign("meter:1", msg))).toBe(true);
     const ec = await se.generateKey("contract", "ecdsa-p256");
     const ecPub = createPublicKey({ key: Buffer.from(ec.publicKey), format: "der", type: "spki" });
     expect(verify("sha256", msg, ecPub, await se.sign("contract", msg))).toBe(true);
-    expect(verify("sha256", new TextEncoder().encode("other"), ecPub, await se.sign("contract", msg))).toBe(false);
+    expect(verify("sha256", new TextEncoder().encode("other"), ecPub, await se.sign("contract", msg))).toBe(
+      false,
+    );
   });
 
   test(`${name}: labels are unique, unknown labels are refused, handles carry no private key`, async () => {

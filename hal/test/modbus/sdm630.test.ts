@@ -10,8 +10,10 @@ import { Sdm630Simulator } from "../../src/modbus/sdm630Simulator.js";
 import { runMeterCompliance } from "../compliance/meterCompliance.js";
 
 const haveSocat = spawnSync("which", ["socat"]).status === 0;
-if (!haveSocat && process.env.CI) throw new Error("socat is required in CI for the serial-line tests (apt-get install socat)");
-if (!haveSocat) console.warn("SKIP: socat not installed; the Modbus RTU tests over a pty pair do not run (CI is not set)");
+if (!haveSocat && process.env.CI)
+  throw new Error("socat is required in CI for the serial-line tests (apt-get install socat)");
+if (!haveSocat)
+  console.warn("SKIP: socat not installed; the Modbus RTU tests over a pty pair do not run (CI is not set)");
 
 const root = mkdtempSync(join(tmpdir(), "cm-pty-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -21,7 +23,8 @@ let n = 0;
 async function ptyPair(dir: string): Promise<{ a: string; b: string; proc: ChildProcess }> {
   const [a, b] = [join(dir, "meter"), join(dir, "controller")];
   const proc = spawn("socat", [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: "ignore" });
-  for (let i = 0; i < 100 && !(existsSync(a) && existsSync(b)); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && !(existsSync(a) && existsSync(b)); i++)
+    await new Promise((r) => setTimeout(r, 20));
   if (!existsSync(a) || !existsSync(b)) throw new Error("socat did not create the pty pair");
   return { a, b, proc };
 }
@@ -30,11 +33,18 @@ async function rig() {
   const dir = mkdtempSync(join(root, `rig-${n++}-`));
   const line = await ptyPair(dir);
   const sim = await Sdm630Simulator.open(line.a, 1);
-  const meter = new Sdm630Meter(meterId(`sdm-${n}`), { path: line.b, unitId: 1, baudRate: 9600, timeoutMs: 300 }, new VirtualClock());
+  const meter = new Sdm630Meter(
+    meterId(`sdm-${n}`),
+    { path: line.b, unitId: 1, baudRate: 9600, timeoutMs: 300 },
+    new VirtualClock(),
+  );
   return { dir, line, sim, meter };
 }
 
-const kill = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : (p.once("exit", () => r()), p.kill("SIGKILL"))));
+const kill = (p: ChildProcess) =>
+  new Promise<void>((r) =>
+    p.exitCode !== null || p.signalCode !== null ? r() : (p.once("exit", () => r()), p.kill("SIGKILL")),
+  );
 
 describe.skipIf(!haveSocat)("Eastron SDM630 over Modbus RTU on a socat pty pair", () => {
   runMeterCompliance("Sdm630Meter", async () => {

@@ -34,7 +34,14 @@ describe("hal simulators pass the driver compliance suites", () => {
     await se.generateKey(CONTRACT_KEY_LABEL, "ecdsa-p256");
     return {
       link: stall.link,
-      plugCar: async () => stall.plug(new SimVehicle({ capacityWh: 50_000, socPermille: 300, targetPermille: 800, maxPowerW: 50_000 }, se, [new Uint8Array([0x30, 0x00])])),
+      plugCar: async () =>
+        stall.plug(
+          new SimVehicle(
+            { capacityWh: 50_000, socPermille: 300, targetPermille: 800, maxPowerW: 50_000 },
+            se,
+            [new Uint8Array([0x30, 0x00])],
+          ),
+        ),
       unplugCar: async () => void stall.unplug(),
       close: async () => {},
     };

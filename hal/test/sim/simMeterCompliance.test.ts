@@ -12,7 +12,8 @@ describe("SimMeter", () => {
     const meter = new SimMeter(meterId("sim-1"), clock, 100);
     const wrapped = {
       id: meter.id,
-      read: async () => (closed ? ({ ok: false, fault: "meter_disconnected", message: "closed" } as const) : meter.read()),
+      read: async () =>
+        closed ? ({ ok: false, fault: "meter_disconnected", message: "closed" } as const) : meter.read(),
       close: async () => void (closed = true),
     };
     return {
@@ -34,7 +35,12 @@ describe("simulated battery and power stage", () => {
   });
 
   test("the taper falls after the knee and reaches zero at the target", () => {
-    const b = new SimBattery({ capacityWh: 60_000, socPermille: 500, targetPermille: 800, maxPowerW: 100_000 });
+    const b = new SimBattery({
+      capacityWh: 60_000,
+      socPermille: 500,
+      targetPermille: 800,
+      maxPowerW: 100_000,
+    });
     expect(b.acceptanceW()).toBe(100_000);
     b.charge(100_000, 360_000); // 6 minutes at 100 kW = 10 kWh
     expect(b.socPermille()).toBe(666);

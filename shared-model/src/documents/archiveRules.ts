@@ -35,7 +35,10 @@ export function dayDocuments(
     const doc = currentDoc(id);
     if (!doc) return { heads: [], settled: false };
     const sessions = Object.values((doc as { sessions?: Record<string, { state: string }> }).sessions ?? {});
-    return { heads: [...A.getHeads(doc)].sort(), settled: kind === "segment" || sessions.every((x) => isTerminalSiteState(x.state)) };
+    return {
+      heads: [...A.getHeads(doc)].sort(),
+      settled: kind === "segment" || sessions.every((x) => isTerminalSiteState(x.state)),
+    };
   };
   const bare = (u: string) => u.replace("automerge:", "");
   const journals = Object.entries(root.journals).map(([day, url]) => ({

@@ -6,11 +6,17 @@ import { joinCloudState } from "./sessionLattice.js";
  * its own key, so two regions never write the same field; a fact only moves forward in the lattice
  * (a write that would go back is ignored).
  */
-export function writeBillingFact(doc: BillingDay, region: string, sessionId: string, fact: BillingFact): boolean {
+export function writeBillingFact(
+  doc: BillingDay,
+  region: string,
+  sessionId: string,
+  fact: BillingFact,
+): boolean {
   if (!doc.regions[region]) doc.regions[region] = { sessions: {} };
   const sessions = doc.regions[region]!.sessions;
   const prev = sessions[sessionId];
-  if (prev && joinCloudState(prev.state, fact.state) === prev.state && prev.state !== fact.state) return false;
+  if (prev && joinCloudState(prev.state, fact.state) === prev.state && prev.state !== fact.state)
+    return false;
   sessions[sessionId] = fact;
   return true;
 }

@@ -20,7 +20,11 @@ export interface DerivedSession {
  * peer that holds the same documents derives the same facts. `decodeRecord` returns null for bytes
  * that do not decode.
  */
-export function deriveSessionFacts(journal: DayJournal, segments: readonly LedgerEntry[][], decodeRecord: (shipped: Uint8Array) => MeterRecordBody | null): DerivedSession[] {
+export function deriveSessionFacts(
+  journal: DayJournal,
+  segments: readonly LedgerEntry[][],
+  decodeRecord: (shipped: Uint8Array) => MeterRecordBody | null,
+): DerivedSession[] {
   const index = new Map<string, LedgerEntry>();
   for (const seg of segments) for (const e of seg) index.set(e.key, e);
   const registerAt = (meterId: string, seq: number): { wh: number | null; equivocation: boolean } => {

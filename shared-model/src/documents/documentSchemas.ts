@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { CLOUD_STATES, SITE_STATES, STOP_REASONS } from "./sessionStates.js";
-import { contractIdSchema, meterIdSchema, sessionIdSchema, siteIdSchema, stallIdSchema, technicianIdSchema } from "./idSchemas.js";
+import {
+  contractIdSchema,
+  meterIdSchema,
+  sessionIdSchema,
+  siteIdSchema,
+  stallIdSchema,
+  technicianIdSchema,
+} from "./idSchemas.js";
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected bytes");
 
@@ -14,7 +21,11 @@ const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected byt
 export const CURRENT_SCHEMA_VERSION = 1;
 
 /** A signed record a journal entry points to: (meter, seq) and the register it carries. */
-export const recordRefSchema = z.object({ meterId: meterIdSchema, seq: z.number().int().nonnegative(), registerWh: z.number().int().nonnegative() });
+export const recordRefSchema = z.object({
+  meterId: meterIdSchema,
+  seq: z.number().int().nonnegative(),
+  registerWh: z.number().int().nonnegative(),
+});
 export type RecordRef = z.infer<typeof recordRefSchema>;
 
 /** OCPP 2.0.1 AuthorizeCertificateStatusEnumType values, plus the account-standing outcomes. */
@@ -32,12 +43,22 @@ export const AUTHORIZATION_REASONS = [
 export type AuthorizationReason = (typeof AUTHORIZATION_REASONS)[number];
 
 /** Limits an offline or unknown contract charges under; absent when the session is uncapped. */
-export const riskCapsSchema = z.object({ maxEnergyWh: z.number().int().nonnegative().optional(), maxCostMinor: z.number().int().nonnegative().optional() });
+export const riskCapsSchema = z.object({
+  maxEnergyWh: z.number().int().nonnegative().optional(),
+  maxCostMinor: z.number().int().nonnegative().optional(),
+});
 export type RiskCaps = z.infer<typeof riskCapsSchema>;
 
 /** The site's authorization decision, as the journal keeps it. */
 export const authorizationDecisionSchema = z.discriminatedUnion("accepted", [
-  z.object({ accepted: z.literal(true), reason: z.literal("Accepted"), contractId: contractIdSchema, caps: riskCapsSchema, mode: z.enum(["online", "offline"]), proofOfPossession: z.enum(["site", "charger-secc"]).optional() }),
+  z.object({
+    accepted: z.literal(true),
+    reason: z.literal("Accepted"),
+    contractId: contractIdSchema,
+    caps: riskCapsSchema,
+    mode: z.enum(["online", "offline"]),
+    proofOfPossession: z.enum(["site", "charger-secc"]).optional(),
+  }),
   z.object({
     accepted: z.literal(false),
     reason: z.enum(AUTHORIZATION_REASONS).exclude(["Accepted"]),
@@ -137,11 +158,24 @@ export const configDocumentSchema = z.object({
   schemaVersion: z.literal(1),
   version: z.number().int().nonnegative(),
   issuedAtMs: z.number().int(),
-  tariffs: z.array(z.object({ id: z.string(), energyMinorPerKWh: z.number().int().nonnegative(), sessionFeeMinor: z.number().int().nonnegative(), currency: z.string().length(3), validFromMs: z.number().int() })),
+  tariffs: z.array(
+    z.object({
+      id: z.string(),
+      energyMinorPerKWh: z.number().int().nonnegative(),
+      sessionFeeMinor: z.number().int().nonnegative(),
+      currency: z.string().length(3),
+      validFromMs: z.number().int(),
+    }),
+  ),
   trustAnchors: z.array(bytes),
-  revocationList: z.object({ signed: bytes, issuedAtMs: z.number().int(), nextUpdateMs: z.number().int() }).nullable(),
+  revocationList: z
+    .object({ signed: bytes, issuedAtMs: z.number().int(), nextUpdateMs: z.number().int() })
+    .nullable(),
   accountStanding: z.record(z.object({ standing: z.enum(["good", "blocked"]), version: z.number().int() })),
-  offlinePolicy: z.object({ unknownContractMaxEnergyWh: z.number().int().nonnegative(), unknownContractMaxSessionsPerDay: z.number().int().nonnegative() }),
+  offlinePolicy: z.object({
+    unknownContractMaxEnergyWh: z.number().int().nonnegative(),
+    unknownContractMaxSessionsPerDay: z.number().int().nonnegative(),
+  }),
   siteLimits: z.record(z.object({ gridLimitW: z.number().int().positive() })),
   /** The site's documents this cloud peer holds durably, by document ID, at these heads: the site may archive them. */
   acknowledged: z.record(z.array(z.string())).optional(),

@@ -15,10 +15,16 @@ const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every(
  * Adds a shipped record under `meter/seq` inside a change callback. A grow-only set: identical bytes
  * are a no-op, different bytes under an existing key are refused (never overwritten) with `conflict`.
  */
-export function appendRecord(doc: LedgerSegment, key: string, shipped: Uint8Array): Result<"added" | "present"> {
+export function appendRecord(
+  doc: LedgerSegment,
+  key: string,
+  shipped: Uint8Array,
+): Result<"added" | "present"> {
   const existing = doc.records[key];
   if (existing !== undefined) {
-    return same(existing, shipped) ? ok("present") : err(new ChargemeshError("conflict", `ledger key ${key} already holds a different record`));
+    return same(existing, shipped)
+      ? ok("present")
+      : err(new ChargemeshError("conflict", `ledger key ${key} already holds a different record`));
   }
   doc.records[key] = shipped;
   return ok("added");

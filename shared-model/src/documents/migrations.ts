@@ -29,13 +29,23 @@ const steps: Record<DocumentKind, Record<number, Step>> = {
  * in a change if the document should be stored upgraded). A version newer than this code knows is
  * refused with `invalid_input`: an old node must not rewrite a newer node's document.
  */
-export function migrateDocument(kind: DocumentKind, doc: Record<string, unknown>): Result<Record<string, unknown>> {
+export function migrateDocument(
+  kind: DocumentKind,
+  doc: Record<string, unknown>,
+): Result<Record<string, unknown>> {
   let version = typeof doc.schemaVersion === "number" ? doc.schemaVersion : 0;
-  if (version > CURRENT_SCHEMA_VERSION) return err(new ChargemeshError("invalid_input", `${kind} schema version ${version} is newer than this node's ${CURRENT_SCHEMA_VERSION}`));
+  if (version > CURRENT_SCHEMA_VERSION)
+    return err(
+      new ChargemeshError(
+        "invalid_input",
+        `${kind} schema version ${version} is newer than this node's ${CURRENT_SCHEMA_VERSION}`,
+      ),
+    );
   let out = doc;
   while (version < CURRENT_SCHEMA_VERSION) {
     const step = steps[kind][version];
-    if (!step) return err(new ChargemeshError("invalid_input", `no migration for ${kind} from version ${version}`));
+    if (!step)
+      return err(new ChargemeshError("invalid_input", `no migration for ${kind} from version ${version}`));
     out = step(out);
     version = out.schemaVersion as number;
   }

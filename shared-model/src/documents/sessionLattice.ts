@@ -10,9 +10,25 @@ export type { CloudState, SiteState } from "./sessionStates.js";
 export type SessionState = SiteState | CloudState;
 
 /** Rank of each site state: a later state wins; terminal states are final. */
-const SITE_RANK: Record<SiteState, number> = { authorizing: 1, charging: 2, stopping: 3, completed: 4, rejected: 4, failed: 4 };
+const SITE_RANK: Record<SiteState, number> = {
+  authorizing: 1,
+  charging: 2,
+  stopping: 3,
+  completed: 4,
+  rejected: 4,
+  failed: 4,
+};
 /** Rank of each cloud fact: billing moves forward; paid and written_off are final. */
-const CLOUD_RANK: Record<CloudState, number> = { acknowledged: 1, rated: 2, invoiced: 3, payment_pending: 4, payment_retrying: 5, declined: 6, paid: 7, written_off: 7 };
+const CLOUD_RANK: Record<CloudState, number> = {
+  acknowledged: 1,
+  rated: 2,
+  invoiced: 3,
+  payment_pending: 4,
+  payment_retrying: 5,
+  declined: 6,
+  paid: 7,
+  written_off: 7,
+};
 
 export interface SessionFacts {
   readonly site: SiteState | null;
@@ -47,4 +63,3 @@ export function sessionStateOf(f: SessionFacts): SessionState | null {
   if (f.site !== null && TERMINAL_SITE.has(f.site) && f.cloud !== null) return f.cloud;
   return f.site ?? f.cloud;
 }
-

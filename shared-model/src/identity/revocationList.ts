@@ -25,25 +25,53 @@ export function certificateFingerprint(der: Uint8Array): string {
 }
 
 /** A validity that can be trusted: whole milliseconds, issued before its next update. */
-const validWindow = (issuedAtMs: number, nextUpdateMs: number) => Number.isSafeInteger(issuedAtMs) && Number.isSafeInteger(nextUpdateMs) && issuedAtMs >= 0 && nextUpdateMs > issuedAtMs;
+const validWindow = (issuedAtMs: number, nextUpdateMs: number) =>
+  Number.isSafeInteger(issuedAtMs) &&
+  Number.isSafeInteger(nextUpdateMs) &&
+  issuedAtMs >= 0 &&
+  nextUpdateMs > issuedAtMs;
 
 /** Signs a list with the revocation key (32-byte seed); throws ChargemeshError("invalid_input") for a validity that is not whole ms with nextUpdate after issuedAt. */
 export function signRevocationList(list: RevocationList, seed: Uint8Array, ed: Ed25519): Uint8Array {
-  if (!validWindow(list.issuedAtMs, list.nextUpdateMs)) throw new ChargemeshError("invalid_input", `revocation list validity must be whole ms with nextUpdate after issuedAt, got ${list.issuedAtMs}..${list.nextUpdateMs}`);
-  const body = new Uint8Array(codec.encode([1, big(list.issuedAtMs), big(list.nextUpdateMs), [...list.revoked].sort()]));
+  if (!validWindow(list.issuedAtMs, list.nextUpdateMs))
+    throw new ChargemeshError(
+      "invalid_input",
+      `revocation list validity must be whole ms with nextUpdate after issuedAt, got ${list.issuedAtMs}..${list.nextUpdateMs}`,
+    );
+  const body = new Uint8Array(
+    codec.encode([1, big(list.issuedAtMs), big(list.nextUpdateMs), [...list.revoked].sort()]),
+  );
   return new Uint8Array(codec.encode([body, ed.sign(body, seed)]));
 }
 
 /** Verifies and decodes a signed list; never throws. A list whose validity is missing or invalid (NaN, fractional, next update not after issue) is refused: a site must never take it for fresh. */
-export function verifyRevocationList(signed: Uint8Array, revocationKey: Uint8Array, ed: Ed25519): Result<RevocationList> {
+export function verifyRevocationList(
+  signed: Uint8Array,
+  revocationKey: Uint8Array,
+  ed: Ed25519,
+): Result<RevocationList> {
   try {
     const outer = codec.decode(signed) as unknown;
-    if (!Array.isArray(outer) || !(outer[0] instanceof Uint8Array) || !(outer[1] instanceof Uint8Array)) throw new Error("expected [body, signature]");
-    if (!ed.verify(outer[1], outer[0], revocationKey)) return err(new ChargemeshError("bad_signature", "revocation list signature does not verify"));
+    if (!Array.isArray(outer) || !(outer[0] instanceof Uint8Array) || !(outer[1] instanceof Uint8Array))
+      throw new Error("expected [body, signature]");
+    if (!ed.verify(outer[1], outer[0], revocationKey))
+      return err(new ChargemeshError("bad_signature", "revocation list signature does not verify"));
     const body = codec.decode(outer[0]) as unknown[];
-    if (!Array.isArray(body) || body[0] !== 1 || !Array.isArray(body[3]) || !body[3].every((s) => typeof s === "string")) throw new Error("bad body");
+    if (
+      !Array.isArray(body) ||
+      body[0] !== 1 ||
+      !Array.isArray(body[3]) ||
+      !body[3].every((s) => typeof s === "string")
+    )
+      throw new Error("bad body");
     const [issuedAtMs, nextUpdateMs] = [num(body[1]), num(body[2])];
-    if (!validWindow(issuedAtMs, nextUpdateMs)) return err(new ChargemeshError("invalid_input", `revocation list validity is invalid: ${issuedAtMs}..${nextUpdateMs}`));
+    if (!validWindow(issuedAtMs, nextUpdateMs))
+      return err(
+        new ChargemeshError(
+          "invalid_input",
+          `revocation list validity is invalid: ${issuedAtMs}..${nextUpdateMs}`,
+        ),
+      );
     return ok({ issuedAtMs, nextUpdateMs, revoked: new Set(body[3] as string[]) });
   } catch (e) {
     return err(new ChargemeshError("malformed_cbor", `revocation list: ${(e as Error).message}`));

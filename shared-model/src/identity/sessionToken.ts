@@ -20,7 +20,8 @@ export interface SessionTokenClaims {
   readonly keyId: string;
 }
 
-export type TokenErrorCode = "malformed" | "unknown_site_key" | "bad_signature" | "expired" | "not_yet_valid" | "wrong_session";
+export type TokenErrorCode =
+  "malformed" | "unknown_site_key" | "bad_signature" | "expired" | "not_yet_valid" | "wrong_session";
 
 const codec = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: false });
 const MAX_TOKEN_CHARS = 2_048;
@@ -42,12 +43,29 @@ function unb64url(s: string): Uint8Array | null {
 }
 
 const big = (n: number): number | bigint => (n >= 2 ** 32 ? BigInt(n) : n);
-const num = (v: unknown): number | null => (typeof v === "number" && Number.isSafeInteger(v) ? v : typeof v === "bigint" && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : null);
+const num = (v: unknown): number | null =>
+  typeof v === "number" && Number.isSafeInteger(v)
+    ? v
+    : typeof v === "bigint" && v <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(v)
+      : null;
 
 /** The bytes a token's signature covers. Throws for an expiry not after issuance. */
 export function sessionTokenBody(claims: SessionTokenClaims): Uint8Array {
-  if (claims.expiresAtMs <= claims.issuedAtMs) throw new ChargemeshError("invalid_input", "a token must expire after it is issued");
-  return new Uint8Array(codec.encode([1, claims.sessionId, claims.contractId, claims.stallId, claims.siteId, big(claims.issuedAtMs), big(claims.expiresAtMs), claims.keyId]));
+  if (claims.expiresAtMs <= claims.issuedAtMs)
+    throw new ChargemeshError("invalid_input", "a token must expire after it is issued");
+  return new Uint8Array(
+    codec.encode([
+      1,
+      claims.sessionId,
+      claims.contractId,
+      claims.stallId,
+      claims.siteId,
+      big(claims.issuedAtMs),
+      big(claims.expiresAtMs),
+      claims.keyId,
+    ]),
+  );
 }
 
 /** Joins a body and its Ed25519 signature (made wherever the site key lives, e.g. a secure element). */
@@ -73,7 +91,8 @@ export function verifySessionToken(
   expectedSessionId?: string,
 ): Result<SessionTokenClaims, { code: TokenErrorCode; message: string }> {
   const fail = (code: TokenErrorCode, message: string) => err({ code, message });
-  if (typeof token !== "string" || token.length > MAX_TOKEN_CHARS) return fail("malformed", "token missing or too long");
+  if (typeof token !== "string" || token.length > MAX_TOKEN_CHARS)
+    return fail("malformed", "token missing or too long");
   const parts = token.split(".");
   const body = parts.length === 2 ? unb64url(parts[0]!) : null;
   const sig = parts.length === 2 ? unb64url(parts[1]!) : null;
@@ -88,12 +107,18 @@ export function verifySessionToken(
   const [, sessionId, contractId, stallId, siteId, iat, exp, keyId] = a as unknown[];
   const issuedAtMs = num(iat);
   const expiresAtMs = num(exp);
-  if ([sessionId, contractId, stallId, siteId, keyId].some((v) => typeof v !== "string") || issuedAtMs === null || expiresAtMs === null) return fail("malformed", "bad claim types");
+  if (
+    [sessionId, contractId, stallId, siteId, keyId].some((v) => typeof v !== "string") ||
+    issuedAtMs === null ||
+    expiresAtMs === null
+  )
+    return fail("malformed", "bad claim types");
   const key = siteKeys.get(keyId as string);
   if (!key) return fail("unknown_site_key", `no site key ${String(keyId)}`);
   if (!ed.verify(sig, body, key)) return fail("bad_signature", "signature does not verify with the site key");
   if (nowMs >= expiresAtMs) return fail("expired", `expired at ${new Date(expiresAtMs).toISOString()}`);
   if (nowMs < issuedAtMs - 60_000) return fail("not_yet_valid", "issued in the future");
-  if (expectedSessionId !== undefined && sessionId !== expectedSessionId) return fail("wrong_session", "this token is for another session");
+  if (expectedSessionId !== undefined && sessionId !== expectedSessionId)
+    return fail("wrong_session", "this token is for another session");
   return ok({ sessionId, contractId, stallId, siteId, issuedAtMs, expiresAtMs, keyId } as SessionTokenClaims);
 }

@@ -31,7 +31,8 @@ export function indexLimitTree(root: LimitNode): Result<IndexedLimitTree> {
     const { node, parentPath } = stack.pop()!;
     if (typeof node?.id !== "string" || node.id.length === 0) return err(bad("a limit node has no id"));
     if (indexOf.has(node.id)) return err(bad(`duplicate limit node id ${node.id}`));
-    if (!Number.isSafeInteger(node.limitW) || node.limitW < 0) return err(bad(`limit node ${node.id}: limitW must be a non-negative integer`));
+    if (!Number.isSafeInteger(node.limitW) || node.limitW < 0)
+      return err(bad(`limit node ${node.id}: limitW must be a non-negative integer`));
     if (ids.length >= MAX_NODES) return err(bad(`limit tree larger than ${MAX_NODES} nodes`));
     const index = ids.length;
     ids.push(node.id);

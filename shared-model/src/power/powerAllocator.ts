@@ -33,7 +33,14 @@ import { ChargemeshError, err, ok } from "../errors.js";
 import type { Result } from "../errors.js";
 import { indexLimitTree } from "./limitTree.js";
 import type { IndexedLimitTree } from "./limitTree.js";
-import type { NodeUsage, PowerPlan, PowerPlanInput, StallBinding, StallPowerInput, StallSetpoint } from "./powerPlanTypes.js";
+import type {
+  NodeUsage,
+  PowerPlan,
+  PowerPlanInput,
+  StallBinding,
+  StallPowerInput,
+  StallSetpoint,
+} from "./powerPlanTypes.js";
 
 export const DEFAULT_RECLAIM_MARGIN_W = 500;
 
@@ -60,7 +67,8 @@ export function allocatePower(input: PowerPlanInput): Result<PowerPlan> {
   if (!tree.ok) return tree;
   const t = tree.value;
   const margin = input.reclaimMarginW ?? DEFAULT_RECLAIM_MARGIN_W;
-  if (!Number.isSafeInteger(margin) || margin < 0) return err(bad("reclaimMarginW must be a non-negative integer"));
+  if (!Number.isSafeInteger(margin) || margin < 0)
+    return err(bad("reclaimMarginW must be a non-negative integer"));
   const checked = checkStalls(input.stalls, t);
   if (!checked.ok) return checked;
   const stalls = [...input.stalls].sort((a, b) => cmp(a.stallId, b.stallId));
@@ -80,7 +88,9 @@ export function allocatePower(input: PowerPlanInput): Result<PowerPlan> {
   const overcommitted = room.map((r) => r < 0);
   for (let n = 0; n < room.length; n++) room[n] = Math.max(0, room[n]!);
 
-  const tiers = [...new Set(work.filter((w) => w.s.inContact && w.demand > 0).map((w) => w.s.tier))].sort((a, b) => a - b);
+  const tiers = [...new Set(work.filter((w) => w.s.inContact && w.demand > 0).map((w) => w.s.tier))].sort(
+    (a, b) => a - b,
+  );
   for (const tier of tiers) {
     const members = work.filter((w) => w.s.inContact && w.demand > 0 && w.s.tier === tier);
     const admitted = admitMinimums(members, room);
@@ -98,7 +108,13 @@ export function allocatePower(input: PowerPlanInput): Result<PowerPlan> {
   }));
   const allocated = t.limitW.map(() => 0);
   for (const w of work) if (w.s.inContact) for (const n of w.path) allocated[n]! += w.alloc;
-  const nodes: NodeUsage[] = t.ids.map((nodeId, n) => ({ nodeId, limitW: t.limitW[n]!, allocatedW: allocated[n]!, reservedW: reserved[n]!, overcommitted: overcommitted[n]! }));
+  const nodes: NodeUsage[] = t.ids.map((nodeId, n) => ({
+    nodeId,
+    limitW: t.limitW[n]!,
+    allocatedW: allocated[n]!,
+    reservedW: reserved[n]!,
+    overcommitted: overcommitted[n]!,
+  }));
   return ok({ setpoints, nodes, totalW: work.reduce((a, w) => a + w.alloc, 0) });
 }
 
@@ -106,7 +122,13 @@ function makeWork(s: StallPowerInput, path: readonly number[], margin: number): 
   let demand = Math.min(s.maxW, s.acceptanceW);
   let demandBinding: StallBinding = s.maxW <= s.acceptanceW ? "stall_max" : "car_acceptance";
   const granted = s.grantedW ?? 0;
-  if (margin > 0 && s.measuredW !== undefined && granted > 0 && s.measuredW + margin <= granted && s.measuredW + margin < demand) {
+  if (
+    margin > 0 &&
+    s.measuredW !== undefined &&
+    granted > 0 &&
+    s.measuredW + margin <= granted &&
+    s.measuredW + margin < demand
+  ) {
     demand = s.measuredW + margin;
     demandBinding = "measured_draw";
   }
@@ -259,11 +281,22 @@ function checkStalls(stalls: readonly StallPowerInput[], t: IndexedLimitTree): R
     if (seen.has(s.stallId)) return err(bad(`duplicate stall ${s.stallId}`));
     seen.add(s.stallId);
     if (!t.indexOf.has(s.nodeId)) return err(bad(`stall ${s.stallId}: unknown limit node ${s.nodeId}`));
-    for (const [k, v] of [["maxW", s.maxW], ["minW", s.minW], ["acceptanceW", s.acceptanceW], ["tier", s.tier], ["safeLimitW", s.safeLimitW], ["measuredW", s.measuredW ?? 0], ["grantedW", s.grantedW ?? 0], ["reserveW", s.reserveW ?? 0]] as const) {
-      if (!Number.isSafeInteger(v) || v < 0) return err(bad(`stall ${s.stallId}: ${k} must be a non-negative integer`));
+    for (const [k, v] of [
+      ["maxW", s.maxW],
+      ["minW", s.minW],
+      ["acceptanceW", s.acceptanceW],
+      ["tier", s.tier],
+      ["safeLimitW", s.safeLimitW],
+      ["measuredW", s.measuredW ?? 0],
+      ["grantedW", s.grantedW ?? 0],
+      ["reserveW", s.reserveW ?? 0],
+    ] as const) {
+      if (!Number.isSafeInteger(v) || v < 0)
+        return err(bad(`stall ${s.stallId}: ${k} must be a non-negative integer`));
     }
     if (s.minW > s.maxW) return err(bad(`stall ${s.stallId}: minW > maxW`));
-    if (!(Number.isFinite(s.weight) && s.weight > 0)) return err(bad(`stall ${s.stallId}: weight must be > 0`));
+    if (!(Number.isFinite(s.weight) && s.weight > 0))
+      return err(bad(`stall ${s.stallId}: weight must be > 0`));
     if (!Number.isFinite(s.sinceMs)) return err(bad(`stall ${s.stallId}: sinceMs must be finite`));
   }
   return ok(true);

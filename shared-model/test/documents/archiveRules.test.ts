@@ -15,7 +15,11 @@ const root = {
 const held = new Map<string, A.Doc<unknown>>(
   ["j1", "j2", "j4", "s11", "s12", "s21", "s14"].map((id) => [
     id,
-    A.from<Record<string, unknown>>(id.startsWith("j") ? { sessions: { a: { state: id === "j2" ? "charging" : "completed" }, b: { state: "rejected" } } } : { records: { [id]: 1 } }),
+    A.from<Record<string, unknown>>(
+      id.startsWith("j")
+        ? { sessions: { a: { state: id === "j2" ? "charging" : "completed" }, b: { state: "rejected" } } }
+        : { records: { [id]: 1 } },
+    ),
   ]),
 );
 const docs = dayDocuments(root, (id) => held.get(id) ?? null);
@@ -25,12 +29,21 @@ describe("archive rules", () => {
   test("a journal is settled when every session is terminal; a document not held has no heads and is not settled", () => {
     expect(docs.find((d) => d.documentId === "j1")?.settled).toBe(true);
     expect(docs.find((d) => d.documentId === "j2")?.settled).toBe(false);
-    expect(dayDocuments({ journals: { "2026-06-05": "automerge:gone" }, segments: {} }, () => null)[0]).toMatchObject({ heads: [], settled: false });
+    expect(
+      dayDocuments({ journals: { "2026-06-05": "automerge:gone" }, segments: {} }, () => null)[0],
+    ).toMatchObject({ heads: [], settled: false });
   });
 
   test("the index reads as day documents with their meter and day", () => {
-    expect(docs.find((d) => d.documentId === "s12")).toMatchObject({ key: "segments/meter-1/2026-06-02", day: "2026-06-02", meterId: "meter-1" });
-    expect(docs.find((d) => d.documentId === "j1")).toMatchObject({ key: "journals/2026-06-01", meterId: null });
+    expect(docs.find((d) => d.documentId === "s12")).toMatchObject({
+      key: "segments/meter-1/2026-06-02",
+      day: "2026-06-02",
+      meterId: "meter-1",
+    });
+    expect(docs.find((d) => d.documentId === "j1")).toMatchObject({
+      key: "journals/2026-06-01",
+      meterId: null,
+    });
   });
 
   test("closed: older than the kept days, settled, and never a meter's newest segment", () => {
@@ -41,7 +54,12 @@ describe("archive rules", () => {
   });
 
   test("archivable: acknowledged at exactly the present heads", () => {
-    const acks = { j1: headsOf("j1"), s11: [...headsOf("s11"), "later"], s12: headsOf("s12"), j4: headsOf("j4") };
+    const acks = {
+      j1: headsOf("j1"),
+      s11: [...headsOf("s11"), "later"],
+      s12: headsOf("s12"),
+      j4: headsOf("j4"),
+    };
     expect(archivable(docs, acks, "2026-06-04", 1).map((d) => d.documentId)).toEqual(["j1", "s12"]);
     expect(archivable(docs, {}, "2026-06-04", 1)).toEqual([]);
   });

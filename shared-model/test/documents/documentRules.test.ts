@@ -3,7 +3,12 @@ import { describe, expect, test } from "vitest";
 import fc from "fast-check";
 import * as A from "@automerge/automerge";
 import type { CloudState, SiteState } from "../../src/documents/sessionLattice.js";
-import { joinCloudState, joinSessionFacts, joinSiteState, sessionStateOf } from "../../src/documents/sessionLattice.js";
+import {
+  joinCloudState,
+  joinSessionFacts,
+  joinSiteState,
+  sessionStateOf,
+} from "../../src/documents/sessionLattice.js";
 import { migrateDocument } from "../../src/documents/migrations.js";
 import { appendRecord, readLedgerSegment } from "../../src/documents/ledgerSegmentRules.js";
 import { mergedBillingFact, writeBillingFact } from "../../src/documents/billingDayRules.js";
@@ -11,8 +16,20 @@ import { dayJournalSchema } from "../../src/documents/documentSchemas.js";
 import type { BillingDay, LedgerSegment } from "../../src/documents/documentSchemas.js";
 
 const siteStates: SiteState[] = ["authorizing", "charging", "stopping", "completed", "rejected", "failed"];
-const cloudStates: CloudState[] = ["acknowledged", "rated", "invoiced", "payment_pending", "payment_retrying", "paid", "declined", "written_off"];
-const facts = fc.record({ site: fc.constantFrom(null, ...siteStates), cloud: fc.constantFrom(null, ...cloudStates) });
+const cloudStates: CloudState[] = [
+  "acknowledged",
+  "rated",
+  "invoiced",
+  "payment_pending",
+  "payment_retrying",
+  "paid",
+  "declined",
+  "written_off",
+];
+const facts = fc.record({
+  site: fc.constantFrom(null, ...siteStates),
+  cloud: fc.constantFrom(null, ...cloudStates),
+});
 
 describe("session state lattice", () => {
   test("join is commutative, associative and idempotent (seed 7)", () => {
@@ -20,7 +37,9 @@ describe("session state lattice", () => {
     fc.assert(
       fc.property(facts, facts, facts, (a, b, c) => {
         expect(joinSessionFacts(a, b)).toEqual(joinSessionFacts(b, a));
-        expect(joinSessionFacts(joinSessionFacts(a, b), c)).toEqual(joinSessionFacts(a, joinSessionFacts(b, c)));
+        expect(joinSessionFacts(joinSessionFacts(a, b), c)).toEqual(
+          joinSessionFacts(a, joinSessionFacts(b, c)),
+        );
         expect(joinSessionFacts(a, a)).toEqual(a);
       }),
       { seed: 7, numRuns: 500 },
@@ -38,7 +57,26 @@ describe("session state lattice", () => {
 
 describe("migrations", () => {
   test("a v0 day journal (sessions as a list) becomes v1 and validates", () => {
-    const v0 = { siteId: siteId("s"), day: "2026-01-01", sessions: [{ sessionId: "s:000001", stallId: "a", meterId: "m", startedAtMs: 1, state: "completed", contractId: null, authorization: null, begin: null, end: null, endedAtMs: 2, stopReason: "full", stoppedBy: null }] };
+    const v0 = {
+      siteId: siteId("s"),
+      day: "2026-01-01",
+      sessions: [
+        {
+          sessionId: "s:000001",
+          stallId: "a",
+          meterId: "m",
+          startedAtMs: 1,
+          state: "completed",
+          contractId: null,
+          authorization: null,
+          begin: null,
+          end: null,
+          endedAtMs: 2,
+          stopReason: "full",
+          stoppedBy: null,
+        },
+      ],
+    };
     const r = migrateDocument("dayJournal", v0);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -47,7 +85,28 @@ describe("migrations", () => {
   });
 
   test("IDs are typed at the document boundary: a journal naming a malformed session ID or stall ID is refused", () => {
-    const journal = (sessionId: string, stallId: string) => ({ schemaVersion: 1, siteId: "s", day: "2026-01-01", technicianActions: [], sessions: { [sessionId]: { sessionId, stallId, meterId: "m", startedAtMs: 1, state: "completed", contractId: null, authorization: null, begin: null, end: null, endedAtMs: 2, stopReason: "full", stoppedBy: null } } });
+    const journal = (sessionId: string, stallId: string) => ({
+      schemaVersion: 1,
+      siteId: "s",
+      day: "2026-01-01",
+      technicianActions: [],
+      sessions: {
+        [sessionId]: {
+          sessionId,
+          stallId,
+          meterId: "m",
+          startedAtMs: 1,
+          state: "completed",
+          contractId: null,
+          authorization: null,
+          begin: null,
+          end: null,
+          endedAtMs: 2,
+          stopReason: "full",
+          stoppedBy: null,
+        },
+      },
+    });
     expect(dayJournalSchema.safeParse(journal("s:000001", "a")).success).toBe(true);
     expect(dayJournalSchema.safeParse(journal("x", "a")).success).toBe(false);
     expect(dayJournalSchema.safeParse(journal("s:000001", "../etc")).success).toBe(false);
@@ -85,7 +144,10 @@ describe("ledger segment: grow-only, equivocation kept", () => {
     const [e1, e2] = [readLedgerSegment(m1), readLedgerSegment(m2)];
     expect(e1).toEqual(e2);
     expect(e1[0]!.equivocation).toBe(true);
-    expect(e1[0]!.values.map((v) => [...v])).toEqual([[5, 1], [5, 2]]);
+    expect(e1[0]!.values.map((v) => [...v])).toEqual([
+      [5, 1],
+      [5, 2],
+    ]);
   });
 });
 
@@ -94,9 +156,36 @@ describe("billing day: several regions write at once", () => {
     const base = A.from<BillingDay>({ schemaVersion: 1, siteId: siteId("s"), day: "d", regions: {} });
     let eu = A.clone(base, { actor: "01".repeat(16) });
     let us = A.clone(base, { actor: "02".repeat(16) });
-    eu = A.change(eu, (d) => void writeBillingFact(d, "eu", "s:1", { state: "invoiced", invoiceRef: "INV-EU-1", amountMinor: 1234, atMs: 1 }));
-    us = A.change(us, (d) => void writeBillingFact(d, "us", "s:1", { state: "paid", invoiceRef: "INV-EU-1", amountMinor: 1234, atMs: 2 }));
-    eu = A.change(eu, (d) => void writeBillingFact(d, "eu", "s:1", { state: "rated", invoiceRef: null, amountMinor: null, atMs: 3 }));
+    eu = A.change(
+      eu,
+      (d) =>
+        void writeBillingFact(d, "eu", "s:1", {
+          state: "invoiced",
+          invoiceRef: "INV-EU-1",
+          amountMinor: 1234,
+          atMs: 1,
+        }),
+    );
+    us = A.change(
+      us,
+      (d) =>
+        void writeBillingFact(d, "us", "s:1", {
+          state: "paid",
+          invoiceRef: "INV-EU-1",
+          amountMinor: 1234,
+          atMs: 2,
+        }),
+    );
+    eu = A.change(
+      eu,
+      (d) =>
+        void writeBillingFact(d, "eu", "s:1", {
+          state: "rated",
+          invoiceRef: null,
+          amountMinor: null,
+          atMs: 3,
+        }),
+    );
     const a = mergedBillingFact(A.merge(A.clone(eu), us), "s:1");
     const b = mergedBillingFact(A.merge(A.clone(us), eu), "s:1");
     expect(a).toEqual(b);

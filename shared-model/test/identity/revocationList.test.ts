@@ -15,17 +15,37 @@ const signedBody = (body: unknown[]) => {
 
 describe("revocation lists fail closed on their validity", () => {
   test("a list with a sound window verifies", () => {
-    const r = verifyRevocationList(signRevocationList({ issuedAtMs: 1_000, nextUpdateMs: 2_000, revoked: new Set(["ab"]) }, seed, nobleEd25519), key, nobleEd25519);
+    const r = verifyRevocationList(
+      signRevocationList(
+        { issuedAtMs: 1_000, nextUpdateMs: 2_000, revoked: new Set(["ab"]) },
+        seed,
+        nobleEd25519,
+      ),
+      key,
+      nobleEd25519,
+    );
     expect(r.ok && [...r.value.revoked]).toEqual(["ab"]);
   });
 
   test("signing a NaN, fractional or inverted window is refused", () => {
-    for (const [issuedAtMs, nextUpdateMs] of [[1_000, Number.NaN], [1_000.5, 2_000], [2_000, 1_000], [1_000, 1_000]] as const)
-      expect(() => signRevocationList({ issuedAtMs, nextUpdateMs, revoked: new Set() }, seed, nobleEd25519)).toThrow(/validity/);
+    for (const [issuedAtMs, nextUpdateMs] of [
+      [1_000, Number.NaN],
+      [1_000.5, 2_000],
+      [2_000, 1_000],
+      [1_000, 1_000],
+    ] as const)
+      expect(() =>
+        signRevocationList({ issuedAtMs, nextUpdateMs, revoked: new Set() }, seed, nobleEd25519),
+      ).toThrow(/validity/);
   });
 
   test("a validly signed list whose next update is NaN, missing or before its issue is refused, so the site treats it as stale", () => {
-    for (const body of [[1, 1_000, Number.NaN, []], [1, 1_000, null, []], [1, 5_000, 1_000, []], [1, 1_000, 1_000.25, []]]) {
+    for (const body of [
+      [1, 1_000, Number.NaN, []],
+      [1, 1_000, null, []],
+      [1, 5_000, 1_000, []],
+      [1, 1_000, 1_000.25, []],
+    ]) {
       const r = verifyRevocationList(signedBody(body), key, nobleEd25519);
       expect(r.ok).toBe(false);
     }

@@ -2,7 +2,13 @@
  * Independent checks of a power plan against its input, written from the allocator's contract (not
  * from its code). Each returns a list of violations; an empty list means the plan passes.
  */
-import type { LimitNode, PowerPlan, PowerPlanInput, StallPowerInput, StallSetpoint } from "../../src/power/powerPlanTypes.js";
+import type {
+  LimitNode,
+  PowerPlan,
+  PowerPlanInput,
+  StallPowerInput,
+  StallSetpoint,
+} from "../../src/power/powerPlanTypes.js";
 import { DEFAULT_RECLAIM_MARGIN_W } from "../../src/power/powerAllocator.js";
 
 interface Flat {
@@ -28,7 +34,13 @@ function flatten(root: LimitNode): Flat {
 export function expectedDemand(s: StallPowerInput, margin = DEFAULT_RECLAIM_MARGIN_W): number {
   if (!s.inContact) return 0;
   let d = Math.min(s.maxW, s.acceptanceW);
-  if (margin > 0 && s.measuredW !== undefined && (s.grantedW ?? 0) > 0 && s.measuredW + margin <= (s.grantedW ?? 0)) d = Math.min(d, s.measuredW + margin);
+  if (
+    margin > 0 &&
+    s.measuredW !== undefined &&
+    (s.grantedW ?? 0) > 0 &&
+    s.measuredW + margin <= (s.grantedW ?? 0)
+  )
+    d = Math.min(d, s.measuredW + margin);
   if (d > 0 && d < s.minW) d = s.minW;
   return d;
 }
@@ -45,7 +57,10 @@ export function checkPlan(input: PowerPlanInput, plan: PowerPlan): string[] {
   const demand = (s: StallPowerInput) => expectedDemand(s, input.reclaimMarginW);
   const under = (node: string) => stalls.filter((s) => pathOf(s).includes(node));
   const reserve = (s: StallPowerInput) => Math.max(s.safeLimitW, s.reserveW ?? 0);
-  const reservedAt = (node: string) => under(node).filter((s) => !s.inContact).reduce((x, s) => x + reserve(s), 0);
+  const reservedAt = (node: string) =>
+    under(node)
+      .filter((s) => !s.inContact)
+      .reduce((x, s) => x + reserve(s), 0);
   const usedAt = (node: string) => under(node).reduce((x, s) => x + a(s), 0);
   const roomAt = (node: string) => f.limit.get(node)! - usedAt(node);
 
@@ -53,7 +68,9 @@ export function checkPlan(input: PowerPlanInput, plan: PowerPlan): string[] {
   for (const [node, limit] of f.limit) {
     const reserved = reservedAt(node);
     if (reserved > limit) {
-      const given = under(node).filter((s) => s.inContact).reduce((x, s) => x + a(s), 0);
+      const given = under(node)
+        .filter((s) => s.inContact)
+        .reduce((x, s) => x + a(s), 0);
       if (given > 0) out.push(`node ${node} overcommitted by reservations but still gives ${given} W`);
     } else if (usedAt(node) > limit) out.push(`node ${node}: ${usedAt(node)} W > limit ${limit} W`);
   }
@@ -64,9 +81,11 @@ export function checkPlan(input: PowerPlanInput, plan: PowerPlan): string[] {
       continue;
     }
     const w = p.setpointW;
-    if (!Number.isSafeInteger(w) || w < 0) out.push(`stall ${s.stallId}: setpoint ${w} not a non-negative integer`);
+    if (!Number.isSafeInteger(w) || w < 0)
+      out.push(`stall ${s.stallId}: setpoint ${w} not a non-negative integer`);
     if (!s.inContact) {
-      if (w !== reserve(s)) out.push(`stall ${s.stallId}: out of contact, reserved ${w} instead of ${reserve(s)}`);
+      if (w !== reserve(s))
+        out.push(`stall ${s.stallId}: out of contact, reserved ${w} instead of ${reserve(s)}`);
       continue;
     }
     if (w > demand(s)) out.push(`stall ${s.stallId}: ${w} W > demand ${demand(s)} W`);
@@ -86,7 +105,12 @@ export function checkPlan(input: PowerPlanInput, plan: PowerPlan): string[] {
     if (dropped) {
       // Its minimum must really not have fitted, counting only what came before it.
       const blocked = pathOf(i).some((n) => {
-        const ahead = under(n).filter((j) => j.inContact && j !== i && (j.tier < i.tier ? true : j.tier === i.tier && before(j, i) && a(j) > 0));
+        const ahead = under(n).filter(
+          (j) =>
+            j.inContact &&
+            j !== i &&
+            (j.tier < i.tier ? true : j.tier === i.tier && before(j, i) && a(j) > 0),
+        );
         const taken = ahead.reduce((x, j) => x + (j.tier < i.tier ? a(j) : j.minW), 0);
         return f.limit.get(n)! - reservedAt(n) - taken < i.minW;
       });
@@ -104,7 +128,10 @@ export function checkPlan(input: PowerPlanInput, plan: PowerPlan): string[] {
         return a(j) / j.weight <= (a(i) + 1) / i.weight + 1 / j.weight + 1e-9;
       });
     });
-    if (witness === undefined) out.push(`stall ${i.stallId}: ${a(i)} W < demand ${demand(i)} W with no full node justifying it (not max-min fair or not work-conserving)`);
+    if (witness === undefined)
+      out.push(
+        `stall ${i.stallId}: ${a(i)} W < demand ${demand(i)} W with no full node justifying it (not max-min fair or not work-conserving)`,
+      );
   }
   return out;
 }

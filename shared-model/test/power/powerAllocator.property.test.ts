@@ -13,19 +13,42 @@ console.log(`powerAllocator property seeds: ${JSON.stringify(SEEDS)}`);
 const siteArb: fc.Arbitrary<PowerPlanInput> = fc
   .record({
     rootLimit: fc.integer({ min: 0, max: 400_000 }),
-    cabinets: fc.array(fc.record({ limit: fc.integer({ min: 0, max: 200_000 }), phases: fc.array(fc.integer({ min: 0, max: 80_000 }), { maxLength: 3 }) }), { minLength: 1, maxLength: 4 }),
+    cabinets: fc.array(
+      fc.record({
+        limit: fc.integer({ min: 0, max: 200_000 }),
+        phases: fc.array(fc.integer({ min: 0, max: 80_000 }), { maxLength: 3 }),
+      }),
+      { minLength: 1, maxLength: 4 },
+    ),
     stalls: fc.array(
       fc.record({
         node: fc.nat(),
         maxW: fc.integer({ min: 1_000, max: 150_000 }),
         minKind: fc.constantFrom("none", "ac1", "ac3", "custom"),
         minCustom: fc.integer({ min: 1, max: 20_000 }),
-        acceptance: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 200_000 }), fc.integer({ min: 1, max: 5_000 })),
+        acceptance: fc.oneof(
+          fc.constant(0),
+          fc.integer({ min: 1, max: 200_000 }),
+          fc.integer({ min: 1, max: 5_000 }),
+        ),
         tier: fc.integer({ min: 0, max: 2 }),
-        weight: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 4 }), fc.double({ min: 0.25, max: 5, noNaN: true })),
+        weight: fc.oneof(
+          fc.constant(1),
+          fc.integer({ min: 1, max: 4 }),
+          fc.double({ min: 0.25, max: 5, noNaN: true }),
+        ),
         sinceMs: fc.integer({ min: 0, max: 20 }),
-        measured: fc.option(fc.record({ measuredW: fc.integer({ min: 0, max: 150_000 }), grantedW: fc.integer({ min: 0, max: 150_000 }) }), { nil: undefined }),
-        inContact: fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+        measured: fc.option(
+          fc.record({
+            measuredW: fc.integer({ min: 0, max: 150_000 }),
+            grantedW: fc.integer({ min: 0, max: 150_000 }),
+          }),
+          { nil: undefined },
+        ),
+        inContact: fc.oneof(
+          { weight: 9, arbitrary: fc.constant(true) },
+          { weight: 1, arbitrary: fc.constant(false) },
+        ),
         safeLimitW: fc.integer({ min: 0, max: 11_000 }),
         reserveW: fc.option(fc.integer({ min: 0, max: 22_000 }), { nil: undefined }),
       }),
@@ -37,7 +60,11 @@ const siteArb: fc.Arbitrary<PowerPlanInput> = fc
     const root: LimitNode = {
       id: "site",
       limitW: rootLimit,
-      children: cabinets.map((c, ci) => ({ id: `cab${ci}`, limitW: c.limit, children: c.phases.map((p, pi) => ({ id: `cab${ci}.L${pi + 1}`, limitW: p })) })),
+      children: cabinets.map((c, ci) => ({
+        id: `cab${ci}`,
+        limitW: c.limit,
+        children: c.phases.map((p, pi) => ({ id: `cab${ci}.L${pi + 1}`, limitW: p })),
+      })),
     };
     const nodeIds: string[] = [];
     const walk = (n: LimitNode) => {
@@ -46,7 +73,10 @@ const siteArb: fc.Arbitrary<PowerPlanInput> = fc
     };
     walk(root);
     const list: StallPowerInput[] = stalls.map((s, i) => {
-      const minW = Math.min(s.maxW, s.minKind === "none" ? 0 : s.minKind === "ac1" ? 1_380 : s.minKind === "ac3" ? 4_140 : s.minCustom);
+      const minW = Math.min(
+        s.maxW,
+        s.minKind === "none" ? 0 : s.minKind === "ac1" ? 1_380 : s.minKind === "ac3" ? 4_140 : s.minCustom,
+      );
       return {
         stallId: stallId(`s${String(i).padStart(2, "0")}`),
         nodeId: nodeIds[s.node % nodeIds.length]!,
@@ -75,7 +105,7 @@ function plan(input: PowerPlanInput) {
 function shuffled(input: PowerPlanInput, seed: number): PowerPlanInput {
   let x = seed >>> 0 || 1;
   const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0), x / 2 ** 32);
-  const shuffle = <T,>(xs: readonly T[]): T[] => {
+  const shuffle = <T>(xs: readonly T[]): T[] => {
     const out = [...xs];
     for (let i = out.length - 1; i > 0; i--) {
       const j = Math.floor(rnd() * (i + 1));
@@ -83,7 +113,11 @@ function shuffled(input: PowerPlanInput, seed: number): PowerPlanInput {
     }
     return out;
   };
-  const tree = (n: LimitNode): LimitNode => ({ id: n.id, limitW: n.limitW, children: shuffle((n.children ?? []).map(tree)) });
+  const tree = (n: LimitNode): LimitNode => ({
+    id: n.id,
+    limitW: n.limitW,
+    children: shuffle((n.children ?? []).map(tree)),
+  });
   return { ...input, root: tree(input.root), stalls: shuffle(input.stalls) };
 }
 
@@ -124,7 +158,11 @@ describe("power allocator properties", () => {
   test("work-conserving at site level: when demand exceeds a single-node site, the whole limit is used", () => {
     fc.assert(
       fc.property(siteArb, (input) => {
-        const flat: PowerPlanInput = { ...input, root: { id: "site", limitW: input.root.limitW }, stalls: input.stalls.map((s) => ({ ...s, nodeId: "site", minW: 0, inContact: true })) };
+        const flat: PowerPlanInput = {
+          ...input,
+          root: { id: "site", limitW: input.root.limitW },
+          stalls: input.stalls.map((s) => ({ ...s, nodeId: "site", minW: 0, inContact: true })),
+        };
         const p = plan(flat);
         const demand = p.setpoints.reduce((a, s) => a + s.demandW, 0);
         expect(p.totalW).toBe(Math.min(demand, flat.root.limitW));

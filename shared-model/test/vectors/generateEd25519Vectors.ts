@@ -34,7 +34,9 @@ function forge(a: bigint, A: Point, r: bigint, R: Point, msg: Uint8Array) {
 }
 
 const B = Point.BASE;
-const T8 = Point.fromBytes(Buffer.from("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", "hex"));
+const T8 = Point.fromBytes(
+  Buffer.from("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", "hex"),
+);
 const seed = new Uint8Array(32).fill(7);
 const a = secretScalar(seed);
 const A = B.multiply(mod(a));
@@ -60,16 +62,64 @@ const vectors = [
     valid: true,
   },
   { name: "honest signature", ...honest, valid: true },
-  { name: "message changed", ...honest, msg: hex(new TextEncoder().encode("chargemesh edge caseS")), valid: false },
-  { name: "non-canonical S (S + L)", ...honest, sig: hex(concat(honestSig.subarray(0, 32), sPlusL)), valid: false },
+  {
+    name: "message changed",
+    ...honest,
+    msg: hex(new TextEncoder().encode("chargemesh edge caseS")),
+    valid: false,
+  },
+  {
+    name: "non-canonical S (S + L)",
+    ...honest,
+    sig: hex(concat(honestSig.subarray(0, 32), sPlusL)),
+    valid: false,
+  },
   { name: "signature truncated", ...honest, sig: honest.sig.slice(0, 126), valid: false },
-  { name: "small-order public key (identity) with S = 0, R = identity", pub: hex(Point.ZERO.toBytes()), msg: hex(msg), sig: hex(concat(Point.ZERO.toBytes(), new Uint8Array(32))), valid: false },
-  { name: "small-order public key (order 8) with R = identity", pub: hex(T8.toBytes()), msg: hex(msg), sig: hex(concat(Point.ZERO.toBytes(), new Uint8Array(32))), valid: false },
-  { name: "non-canonical public key encoding (y = p + 1)", pub: "ee" + "ff".repeat(30) + "7f", msg: hex(msg), sig: hex(concat(Point.ZERO.toBytes(), new Uint8Array(32))), valid: false },
-  { name: "torsioned R (cofactored accepts, cofactorless rejects)", ...forge(a, A, r, B.multiply(r).add(T8), msg), valid: false },
-  { name: "mixed-order public key A + T8 (cofactored accepts)", ...forge(a, A.add(T8), r, B.multiply(r), msg), valid: false },
-  { name: "key of another signer", ...honest, pub: hex(B.multiply(mod(secretScalar(new Uint8Array(32).fill(9)))).toBytes()), valid: false },
+  {
+    name: "small-order public key (identity) with S = 0, R = identity",
+    pub: hex(Point.ZERO.toBytes()),
+    msg: hex(msg),
+    sig: hex(concat(Point.ZERO.toBytes(), new Uint8Array(32))),
+    valid: false,
+  },
+  {
+    name: "small-order public key (order 8) with R = identity",
+    pub: hex(T8.toBytes()),
+    msg: hex(msg),
+    sig: hex(concat(Point.ZERO.toBytes(), new Uint8Array(32))),
+    valid: false,
+  },
+  {
+    name: "non-canonical public key encoding (y = p + 1)",
+    pub: "ee" + "ff".repeat(30) + "7f",
+    msg: hex(msg),
+    sig: hex(concat(Point.ZERO.toBytes(), new Uint8Array(32))),
+    valid: false,
+  },
+  {
+    name: "torsioned R (cofactored accepts, cofactorless rejects)",
+    ...forge(a, A, r, B.multiply(r).add(T8), msg),
+    valid: false,
+  },
+  {
+    name: "mixed-order public key A + T8 (cofactored accepts)",
+    ...forge(a, A.add(T8), r, B.multiply(r), msg),
+    valid: false,
+  },
+  {
+    name: "key of another signer",
+    ...honest,
+    pub: hex(B.multiply(mod(secretScalar(new Uint8Array(32).fill(9)))).toBytes()),
+    valid: false,
+  },
 ];
 
-writeFileSync(new URL("./ed25519-edge-cases.json", import.meta.url), JSON.stringify({ rule: "chargemesh strict cofactorless (docs/ed25519-verification.md)", vectors }, null, 2) + "\n");
+writeFileSync(
+  new URL("./ed25519-edge-cases.json", import.meta.url),
+  JSON.stringify(
+    { rule: "chargemesh strict cofactorless (docs/ed25519-verification.md)", vectors },
+    null,
+    2,
+  ) + "\n",
+);
 console.log(`wrote ${vectors.length} vectors`);

@@ -15,7 +15,10 @@ for (const c of await buildAttackCases()) {
 const passed = results.filter((r) => r.pass).length;
 if (json) console.log(JSON.stringify({ results, passed, failed: results.length - passed }, null, 2));
 else {
-  for (const r of results) console.log(`${r.pass ? "PASS" : "FAIL"}  ${r.name}: ${r.got}${r.pass ? "" : ` (expected ${r.expected})`}`);
+  for (const r of results)
+    console.log(
+      `${r.pass ? "PASS" : "FAIL"}  ${r.name}: ${r.got}${r.pass ? "" : ` (expected ${r.expected})`}`,
+    );
   console.log(`\n${passed} passed, ${results.length - passed} failed`);
 }
 process.exit(passed === results.length ? 0 : 1);

@@ -7,7 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { chainHeads, encodeAuditBundle, formatTrustAnchors, verifyAuditBundle } from "@chargemesh/shared-model";
+import {
+  chainHeads,
+  encodeAuditBundle,
+  formatTrustAnchors,
+  verifyAuditBundle,
+} from "@chargemesh/shared-model";
 import { SimulatedSite } from "../simulatedSite.js";
 import { buildAuditBundle } from "@chargemesh/edge-node";
 import { nodeEd25519 } from "@chargemesh/node-ed25519";
@@ -44,7 +49,9 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const [stalls, vehicles, seed] = [values.stalls, values.vehicles, values.seed].map((v) => Number.parseInt(v!, 10)) as [number, number, number];
+  const [stalls, vehicles, seed] = [values.stalls, values.vehicles, values.seed].map((v) =>
+    Number.parseInt(v!, 10),
+  ) as [number, number, number];
   if (!(stalls >= 1 && stalls <= 300 && vehicles >= 0 && Number.isSafeInteger(seed))) {
     console.error(`--stalls takes 1-300, --vehicles a whole number\n\n${HELP}`);
     return 2;
@@ -73,17 +80,26 @@ async function main(): Promise<number> {
       }
       if (!values.json && now % 3_600_000 === 0) {
         const s = site.summary(0);
-        process.stderr.write(`  ${new Date(now).toISOString().slice(11, 16)} arrived ${s.arrived}, sessions completed ${s.sessions.completed}, energy ${(s.energyWh / 1000).toFixed(0)} kWh\n`);
+        process.stderr.write(
+          `  ${new Date(now).toISOString().slice(11, 16)} arrived ${s.arrived}, sessions completed ${s.sessions.completed}, energy ${(s.energyWh / 1000).toFixed(0)} kWh\n`,
+        );
       }
     },
   });
   simStart = site.clock.now();
   // Every record is acknowledged here only once durable (crash tests compare it with the store).
-  if (values["ack-log"]) site.controller.ledger.onAppend((r) => process.stdout.write(`ack ${r.body.meterId} ${r.body.seq}\n`));
+  if (values["ack-log"])
+    site.controller.ledger.onAppend((r) => process.stdout.write(`ack ${r.body.meterId} ${r.body.seq}\n`));
   const summary = await site.run();
   const root = site.controller.site.root.doc();
   const bundle = buildAuditBundle(
-    { siteId: "sim-site", operatorKeys: root.operatorKeys, meterCertificates: root.meterCertificates, ledger: site.controller.ledgerStore, sessions: site.controller.journal.all() },
+    {
+      siteId: "sim-site",
+      operatorKeys: root.operatorKeys,
+      meterCertificates: root.meterCertificates,
+      ledger: site.controller.ledgerStore,
+      sessions: site.controller.journal.all(),
+    },
     site.clock.now(),
   );
   await site.stop();
@@ -91,18 +107,47 @@ async function main(): Promise<number> {
   writeFileSync(out, encodeAuditBundle(bundle));
   // What the simulated operator publishes apart from the bundle: its keys, its meters, the heads it holds.
   const anchors = `${out}.anchors.json`;
-  writeFileSync(anchors, formatTrustAnchors({ operatorKeys: new Map(Object.entries(root.operatorKeys)), meters: new Set(Object.keys(root.meterCertificates)), maxRecordGapMs: null, heads: chainHeads(bundle.records) }));
+  writeFileSync(
+    anchors,
+    formatTrustAnchors({
+      operatorKeys: new Map(Object.entries(root.operatorKeys)),
+      meters: new Set(Object.keys(root.meterCertificates)),
+      maxRecordGapMs: null,
+      heads: chainHeads(bundle.records),
+    }),
+  );
   const report = verifyAuditBundle(bundle, nodeEd25519);
   const ok = report.ok && summary.sessions.open === 0 && report.deliveredWh === summary.energyWh;
-  const result = { ...summary, bundle: out, anchors, records: bundle.records.length, verified: report.ok, deliveredWh: report.deliveredWh, sessionsWh: report.sessionsWh, findings: report.findings, wallMs: Math.round(performance.now() - started), dataDir };
+  const result = {
+    ...summary,
+    bundle: out,
+    anchors,
+    records: bundle.records.length,
+    verified: report.ok,
+    deliveredWh: report.deliveredWh,
+    sessionsWh: report.sessionsWh,
+    findings: report.findings,
+    wallMs: Math.round(performance.now() - started),
+    dataDir,
+  };
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
-    console.log(`site sim-site, ${stalls} stalls, ${vehicles} cars${values.offline ? ", offline (no cloud)" : ""}, seed ${seed}`);
-    console.log(`  cars arrived ${summary.arrived}, plugged in ${summary.served}, left without a stall ${summary.turnedAway}`);
-    console.log(`  sessions: ${summary.sessions.completed} completed, ${summary.sessions.rejected} rejected, ${summary.sessions.failed} failed, ${summary.sessions.open} open`);
+    console.log(
+      `site sim-site, ${stalls} stalls, ${vehicles} cars${values.offline ? ", offline (no cloud)" : ""}, seed ${seed}`,
+    );
+    console.log(
+      `  cars arrived ${summary.arrived}, plugged in ${summary.served}, left without a stall ${summary.turnedAway}`,
+    );
+    console.log(
+      `  sessions: ${summary.sessions.completed} completed, ${summary.sessions.rejected} rejected, ${summary.sessions.failed} failed, ${summary.sessions.open} open`,
+    );
     console.log(`  energy in sessions ${summary.energyWh} Wh; meters delivered ${report.deliveredWh} Wh`);
-    console.log(`  ledger bundle ${out}: ${bundle.records.length} records, ${report.ok ? "verified" : `NOT verified (${report.findings.length} findings)`}`);
-    console.log(`  ${(summary.simulatedMs / 3_600_000).toFixed(1)} simulated hours in ${(result.wallMs / 1000).toFixed(1)} s`);
+    console.log(
+      `  ledger bundle ${out}: ${bundle.records.length} records, ${report.ok ? "verified" : `NOT verified (${report.findings.length} findings)`}`,
+    );
+    console.log(
+      `  ${(summary.simulatedMs / 3_600_000).toFixed(1)} simulated hours in ${(result.wallMs / 1000).toFixed(1)} s`,
+    );
     console.log(`  verify it yourself: npm run chargemesh-audit -- verify ${out} --trust ${anchors}`);
   }
   return ok ? 0 : 1;

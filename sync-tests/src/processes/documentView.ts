@@ -52,6 +52,15 @@ export async function siteFactsOf(repo: Repo, rootUrl: string): Promise<SiteFact
   const ledger = await readSiteLedger(repo, rootUrl, { anchors: null, ed: nodeEd25519 });
   if (!ledger || ledger.unusable.length > 0) return null;
   const sessionsByDay: Record<string, DerivedSession[]> = {};
-  for (const s of ledger.sessions) (sessionsByDay[s.day] ??= []).push({ sessionId: s.sessionId, state: s.state, energyWh: s.energyWh, equivocation: s.equivocation });
-  return { sessionsByDay, ledgerKeys: Object.fromEntries(Object.entries(ledger.ledgerKeys).map(([k, v]) => [k, [...v]])) };
+  for (const s of ledger.sessions)
+    (sessionsByDay[s.day] ??= []).push({
+      sessionId: s.sessionId,
+      state: s.state,
+      energyWh: s.energyWh,
+      equivocation: s.equivocation,
+    });
+  return {
+    sessionsByDay,
+    ledgerKeys: Object.fromEntries(Object.entries(ledger.ledgerKeys).map(([k, v]) => [k, [...v]])),
+  };
 }
