@@ -143,6 +143,29 @@ describe("hostile input to npm start's processes", () => {
     await everythingAnswers();
   }, 300_000);
 
+  it("2,000 idle TCP connections to each site and to the cloud's HTTP port: the APIs answer meanwhile and afterwards", async () => {
+    const targets = [...urls.filter((u) => u.what === "site"), urlOf("cloud", "sites")].map((u) =>
+      port(u.url),
+    );
+    for (const p of targets) {
+      const idle: Socket[] = [];
+      let settled = 0;
+      await new Promise<void>((resolve) => {
+        for (let i = 0; i < 2_000; i++) {
+          const s = connect({ host: "127.0.0.1", port: p });
+          s.on("error", () => undefined);
+          const done = () => ++settled === 2_000 && resolve();
+          s.once("connect", done);
+          s.once("close", (hadError) => hadError && done());
+          idle.push(s);
+        }
+      });
+      await everythingAnswers();
+      for (const s of idle) s.destroy();
+    }
+    await everythingAnswers();
+  }, 300_000);
+
   it("300 silent TCP connections and garbage to the cloud's libp2p port", async () => {
     const libp2p = Number(/\/tcp\/(\d+)\//.exec(urlOf("cloud", "libp2p").url)![1]);
     const silent: Socket[] = [];
