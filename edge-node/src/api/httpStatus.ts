@@ -8,10 +8,4 @@ export type LocalApiErrorCode = ErrorCode;
 export const localApiStatusOf: Record<LocalApiErrorCode, number> = httpStatusOf;
 
 /** The error code for a status the framework produced itself (bad framing, oversized body). */
-export function codeOfFrameworkStatus(status: number): LocalApiErrorCode {
-  if (status === 413) return "too_large";
-  if (status === 404) return "not_found";
-  if (status === 429) return "rate_limited";
-  if (status >= 400 && status < 500) return "invalid_input";
-  return "internal";
-}
+export { codeOfFrameworkStatus } from "@chargemesh/error-mapping";
