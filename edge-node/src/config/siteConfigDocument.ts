@@ -42,17 +42,35 @@ export class SiteConfigDocument {
     return this.invalid;
   }
 
-  /** The newest valid document the site holds, or null before any. Never throws. */
+  /**
+   * The closed days a cloud peer acknowledged holding (document ID -> heads): read from the cloud's own
+   * document only, whatever version a provisioned copy has, since only a cloud peer can acknowledge.
+   */
+  acknowledged(): Readonly<Record<string, readonly string[]>> {
+    return this.check(this.handle?.isReady() ? this.handle.doc() : null)?.acknowledged ?? {};
+  }
+
+  /**
+   * The document the site authorizes from: the newest valid one that carries trust anchors (a version
+   * without anchors, e.g. a cloud document nobody has provisioned yet, never replaces a usable one),
+   * else the newest valid one, else null. Never throws.
+   */
   current(): ConfigDocument | null {
     const raw = this.handle?.isReady() ? this.handle.doc() : null;
-    const candidates = [this.check(raw), this.check(this.provisioned)].filter(
-      (d): d is ConfigDocument => d !== null,
-    );
-    for (const d of candidates)
-      if (!this.lastValid || d.version >= this.lastValid.version) {
-        if (d.version !== this.lastValid?.version) this.onVersion(d.version);
-        this.lastValid = d;
-      }
+    // Usable (with anchors) before not, then the higher version; never back to a lower one.
+    const rank = (d: ConfigDocument) => (d.trustAnchors.length > 0 ? 1 : 0) * 2 ** 40 + d.version;
+    const cloud = this.check(raw);
+    const provisioned = this.check(this.provisioned);
+    const best = cloud && (!provisioned || rank(cloud) >= rank(provisioned)) ? cloud : provisioned;
+    if (
+      best !== null &&
+      (this.lastValid === null ||
+        rank(best) > rank(this.lastValid) ||
+        (best === cloud && rank(best) === rank(this.lastValid)))
+    ) {
+      if (best.version !== this.lastValid?.version) this.onVersion(best.version);
+      this.lastValid = best;
+    }
     return this.lastValid;
   }
 

@@ -1,6 +1,5 @@
 import type { Clock, MeterId } from "@chargemesh/shared-model";
 import { archivable, dayDocuments } from "@chargemesh/shared-model";
-import type { ConfigDocument } from "@chargemesh/shared-model";
 import type { SiteRepo } from "./siteRepo.js";
 import type { AutomergeLedgerStore } from "./automergeLedgerStore.js";
 import type { AutomergeSessionJournal } from "./automergeSessionJournal.js";
@@ -12,7 +11,7 @@ export interface SiteArchiverOptions {
   readonly journal: AutomergeSessionJournal;
   readonly clock: Clock;
   /** The config document the cloud writes this site's acknowledgements into. */
-  readonly config: { current(): ConfigDocument | null };
+  readonly config: { acknowledged(): Readonly<Record<string, readonly string[]>> };
   /** Days before today that stay live whatever the acknowledgements (default 1: today and yesterday). */
   readonly keepDays?: number;
 }
@@ -28,7 +27,7 @@ export class SiteArchiver {
 
   /** Archives what is archivable now; returns the archived keys. Fails only when the store does. */
   async run(): Promise<string[]> {
-    const acked = this.opts.config.current()?.acknowledged ?? {};
+    const acked = this.opts.config.acknowledged();
     if (Object.keys(acked).length === 0) return [];
     const { site, ledger, journal, clock } = this.opts;
     const pinned = new Set([...journal.outOfService().values()].map((a) => utcDay(a.at)));
