@@ -6,7 +6,7 @@ import { LocalApiError } from "./localApiError.js";
 
 /** The kiosk's content security policy: everything from the site itself, nothing inline, no frames. */
 export const KIOSK_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /**
  * Serves the built kiosk renderer (a `vite build` output with index.html) at `/`, with the CSP on
