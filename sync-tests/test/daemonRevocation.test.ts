@@ -120,12 +120,20 @@ test("the real daemon authorizes a contract by its certificate against the cloud
           .sort((a, b) => (a.time as number) - (b.time as number))
           .at(-1)!;
         const unplugged = messages("lab vehicle unplugged").length;
+        const completed = messages("session completed").length;
         unplug();
         await until(
           "the car is unplugged",
           () => messages("lab vehicle unplugged").length > unplugged,
           60_000,
         );
+        // A session that started ends before the stall takes the next car.
+        if (decision.msg === "session started")
+          await until(
+            "the session completes",
+            () => messages("session completed").length > completed,
+            60_000,
+          );
         if (want(decision)) return decision;
         await new Promise((r) => setTimeout(r, 500));
       }
