@@ -14,7 +14,11 @@ export interface ConnectionLimits {
   readonly inboundUpgradeTimeout?: number;
   /** Inbound connections one remote host may have in their upgrade at once (unset: no per-host cap). */
   readonly maxPendingUpgradesPerHost?: number;
-  /** Milliseconds an inbound TCP socket may stay silent before it is closed (libp2p's TCP default: 30 s). */
+  /**
+   * Milliseconds any inbound TCP socket may stay silent before it is closed (libp2p's TCP default: 30 s).
+   * It applies to upgraded connections too, so keep it above the muxer's keep-alive; silent sockets
+   * that never upgrade are dropped by `inboundUpgradeTimeout` instead.
+   */
   readonly inboundSocketInactivityTimeout?: number;
 }
 
@@ -22,7 +26,9 @@ export interface ConnectionLimits {
  * Limits for a cloud peer that holds thousands of sites: sites sit behind shared NAT or carrier-grade
  * NAT addresses (many sites, one host) and all redial at once when a region comes back.
  */
-export const CLOUD_CONNECTION_LIMITS: Readonly<Required<ConnectionLimits>> = Object.freeze({
+export const CLOUD_CONNECTION_LIMITS: Readonly<
+  Required<Omit<ConnectionLimits, "inboundSocketInactivityTimeout">>
+> = Object.freeze({
   maxConnections: 10_000,
   inboundConnectionThreshold: 1_000,
   maxIncomingPendingConnections: 256,
@@ -31,7 +37,6 @@ export const CLOUD_CONNECTION_LIMITS: Readonly<Required<ConnectionLimits>> = Obj
   inboundUpgradeTimeout: 5_000,
   // One address never holds more than an eighth of the pending slots.
   maxPendingUpgradesPerHost: 32,
-  inboundSocketInactivityTimeout: 10_000,
 });
 
 type ManagerLimits = Omit<ConnectionLimits, "maxPendingUpgradesPerHost" | "inboundSocketInactivityTimeout">;
