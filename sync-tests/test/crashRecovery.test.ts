@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { SeededRandom } from "@chargemesh/shared-model";
 import { decodeSignedRecord } from "@chargemesh/shared-model";
-import { verifyAuditBundle } from "@chargemesh/shared-model";
+import { isFailing, verifyAuditBundle } from "@chargemesh/shared-model";
 import { exportStore } from "@chargemesh/edge-node";
 import { nodeEd25519 } from "@chargemesh/node-ed25519";
 
@@ -57,7 +57,8 @@ function runAndKill(afterAcks: number): Promise<{ acks: string[]; killed: boolea
 async function checkInvariants(acked: Set<string>) {
   const bundle = await exportStore(join(dir, "store"), "sim-site");
   const report = verifyAuditBundle(bundle, nodeEd25519);
-  const problems = report.findings.filter((f) => f.code !== "total_mismatch");
+  // A journal may lag its signed records right after a kill (claim_behind_records, informational): recovery closes it at the next start.
+  const problems = report.findings.filter((f) => isFailing(f) && f.code !== "total_mismatch");
   expect(problems).toEqual([]);
   const present = new Set<string>();
   const begins = new Map<string, number>();

@@ -181,9 +181,14 @@ export class SiteRepo {
     return this.repo.flush(ids);
   }
 
+  /** Flushes every document this repo holds and closes the store; a document still waiting for a peer has nothing to flush and is skipped. */
   async close(): Promise<void> {
-    await this.repo.flush();
-    await this.repo.shutdown();
+    const ready = Object.values(this.repo.handles)
+      .filter((h) => h.isReady())
+      .map((h) => h.documentId);
+    await this.repo.flush(ready);
+    // Repo.shutdown would flush every handle again, and throws on one that is not ready: disconnect as it does.
+    for (const adapter of this.repo.networkSubsystem.adapters) adapter.disconnect();
     this.storage.close();
   }
 }
