@@ -5,6 +5,14 @@ import type { Libp2p } from "libp2p";
 import type { Connection, Stream } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
 import { encodeFrame, FrameDecoder } from "./frameCodec.js";
+import {
+  cryptoBackoffRandom,
+  jittered,
+  nextRedialDelay,
+  REDIAL_BASE_MS,
+  REDIAL_MAX_MS,
+} from "./redialBackoff.js";
+import type { BackoffRandom } from "./redialBackoff.js";
 
 export const SYNC_PROTOCOL = "/chargemesh/automerge-sync/1.0.0";
 
@@ -28,8 +36,12 @@ export interface Libp2pNetworkAdapterOptions {
   readonly peerIdPolicy?: "transport" | "declared";
   /** Largest frame accepted, bytes (default 16 MiB); a larger one resets the stream. */
   readonly maxFrameBytes?: number;
-  /** Delay before redialing a lost or unreachable peer, ms (doubles to 30 s). Default 500. */
+  /** Delay before redialing a lost or unreachable peer, ms (doubles up to `maxRedialMs`). Default 500. */
   readonly redialMs?: number;
+  /** Longest delay between redials of an unreachable peer, ms (default 5 s): a returning link is used within it. */
+  readonly maxRedialMs?: number;
+  /** Spreads redial delays (each one falls in [d/2, d]); default crypto.getRandomValues. */
+  readonly random?: BackoffRandom;
   /** Longest wait for the dial targets before reporting ready anyway, ms (default 5 s). */
   readonly readyTimeoutMs?: number;
   /**
@@ -101,8 +113,8 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     );
     const targets = this.opts.dial ?? [];
     const failover = this.opts.dialMode === "failover";
-    if (failover) this.failoverRound(0, this.opts.redialMs ?? 500);
-    else for (const target of targets) this.dialLoop(target, this.opts.redialMs ?? 500);
+    if (failover) this.failoverRound(0, this.baseMs);
+    else for (const target of targets) this.dialLoop(target, this.baseMs);
     const pending = new Set(targets.map((t) => remoteOf(t)));
     const done = () => {
       if (this.ready) return;
@@ -141,25 +153,24 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     if (this.stopped) return;
     const remote = remoteOf(target);
     if (this.channels.has(remote)) return;
-    const redial = () =>
-      this.later(() => this.dialLoop(target, this.opts.redialMs ?? 500), this.opts.redialMs ?? 500);
+    const redial = () => this.later(() => this.dialLoop(target, this.baseMs), this.jitter(this.baseMs));
     this.opts.node.dialProtocol(multiaddr(target), SYNC_PROTOCOL).then(
       (stream) => this.attach(stream, remote, redial),
-      () => this.later(() => this.dialLoop(target, Math.min(delayMs * 2, 30_000)), delayMs),
+      () => this.later(() => this.dialLoop(target, this.nextDelay(delayMs)), this.jitter(delayMs)),
     );
   }
 
   /**
    * Failover: tries the targets in order from `index`; the first that answers becomes the one
    * connection. A lost connection starts again from the home target; a round in which none answered
-   * is retried after `delayMs` (doubling to 30 s). A fallback connection probes home periodically.
+   * is retried after `delayMs` (doubling up to `maxRedialMs`). A fallback connection probes home periodically.
    */
   private failoverRound(index: number, delayMs: number): void {
     if (this.stopped) return;
     const targets = this.opts.dial ?? [];
     const target = targets[index];
     if (target === undefined)
-      return this.later(() => this.failoverRound(0, Math.min(delayMs * 2, 30_000)), delayMs);
+      return this.later(() => this.failoverRound(0, this.nextDelay(delayMs)), this.jitter(delayMs));
     this.opts.node.dialProtocol(multiaddr(target), SYNC_PROTOCOL).then(
       (stream) => {
         this.attach(stream, remoteOf(target), this.restartFailover);
@@ -170,7 +181,23 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
   }
 
   private readonly restartFailover = (): void =>
-    this.later(() => this.failoverRound(0, this.opts.redialMs ?? 500), this.opts.redialMs ?? 500);
+    this.later(() => this.failoverRound(0, this.baseMs), this.jitter(this.baseMs));
+
+  private get baseMs(): number {
+    return this.opts.redialMs ?? REDIAL_BASE_MS;
+  }
+
+  private nextDelay(previousMs: number): number {
+    return nextRedialDelay(
+      previousMs,
+      this.baseMs,
+      Math.max(this.baseMs, this.opts.maxRedialMs ?? REDIAL_MAX_MS),
+    );
+  }
+
+  private jitter(ms: number): number {
+    return jittered(ms, this.opts.random ?? cryptoBackoffRandom);
+  }
 
   /** While connected to the fallback `current`, tries the home target; once home answers, the fallback is let go. */
   private probeHome(current: string): void {
