@@ -22,6 +22,7 @@ export * from "./power/powerPlanTypes.js";
 export * from "./power/powerAllocator.js";
 export * from "./power/limitTree.js";
 export * from "./telemetry/liveTelemetry.js";
+export * from "./telemetry/timeToTarget.js";
 export * from "./documents/documentWriters.js";
 export * from "./documents/writeGuard.js";
 export * from "./documents/archiveRules.js";

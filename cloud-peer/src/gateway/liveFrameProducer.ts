@@ -1,3 +1,4 @@
+import { minutesToTarget } from "@chargemesh/shared-model";
 import type { LiveTelemetry } from "@chargemesh/shared-model";
 import type { FeedPhase, SessionFigures } from "@chargemesh/shared-model/contracts";
 import { costSoFarMinor, tariffAt } from "./costSoFar.js";
@@ -18,6 +19,12 @@ export interface SiteFactsSource {
   tariffs(siteId: string): readonly Tariff[];
 }
 
+/** A SoC reading and the session energy when it was read. */
+interface SocMark {
+  readonly socPermille: number;
+  readonly energyWh: number;
+}
+
 /** Sessions whose frames are being numbered at most (each a counter); the oldest ended ones go first. */
 const MAX_NUMBERED_SESSIONS = 200_000;
 
@@ -25,11 +32,14 @@ const MAX_NUMBERED_SESSIONS = 200_000;
  * Turns each site's live telemetry into per-session frames and publishes them on the bus: one frame
  * per session on a stall per message, numbered 1, 2, 3... per session by this process (the origin);
  * a session that leaves its stall gets a last frame in phase `ended`. Cost so far at the tariff of
- * the session's start. Never throws (a bad figure source skips the session's cost, not the frame).
+ * the session's start; time to target estimated from the car's SoC (shared-model minutesToTarget). Never throws (a bad figure source skips the session's cost, not the frame).
  */
 export class LiveFrameProducer {
   private readonly seqs = new Map<string, number>();
-  private readonly onStall = new Map<string, { sessionId: string; last: SessionFigures }>();
+  private readonly onStall = new Map<
+    string,
+    { sessionId: string; last: SessionFigures; firstSoc: SocMark | null }
+  >();
   framesPublished = 0;
 
   constructor(
@@ -57,6 +67,11 @@ export class LiveFrameProducer {
         // no facts yet: the frame goes out without contract and cost
       }
       const tariff = facts ? tariffAt(tariffs, facts.startedAtMs) : null;
+      const soc = s.socPermille ?? null;
+      // The battery's size is estimated from the SoC gained per Wh since the first SoC seen here.
+      const firstSoc =
+        this.onStall.get(key)?.firstSoc ??
+        (soc !== null ? { socPermille: soc, energyWh: s.sessionEnergyWh } : null);
       const figures: SessionFigures = {
         sessionId: s.sessionId,
         siteId: m.siteId,
@@ -66,11 +81,19 @@ export class LiveFrameProducer {
         energyWh: s.sessionEnergyWh,
         costMinor: tariff ? costSoFarMinor(tariff, s.sessionEnergyWh) : null,
         currency: tariff?.currency ?? null,
-        socPermille: null,
-        minutesToTarget: null,
+        socPermille: soc,
+        minutesToTarget: firstSoc
+          ? minutesToTarget({
+              startSocPermille: firstSoc.socPermille,
+              socPermille: soc,
+              targetPermille: s.targetPermille ?? null,
+              energyWh: s.sessionEnergyWh - firstSoc.energyWh,
+              powerW: s.powerW,
+            })
+          : null,
         siteTimeMs: m.siteTimeMs,
       };
-      this.onStall.set(key, { sessionId: s.sessionId, last: figures });
+      this.onStall.set(key, { sessionId: s.sessionId, last: figures, firstSoc });
       this.emit(figures, facts?.contractId ?? null);
     }
   }

@@ -32,6 +32,9 @@ export const liveStallFiguresSchema = z
     powerW: count,
     sessionEnergyWh: count,
     grantedW: count,
+    /** The car's state of charge and its target, per mille, while a car reports them (absent from older sites). */
+    socPermille: z.number().int().min(0).max(1000).nullable().optional(),
+    targetPermille: z.number().int().min(0).max(1000).nullable().optional(),
   })
   .strict();
 export type LiveStallFigures = z.infer<typeof liveStallFiguresSchema>;
