@@ -37,3 +37,4 @@ export * from "./ledger/auditBundleFormat.js";
 export * from "./rating/index.js";
 export * from "./power/maxMinOracle.js";
 export * from "./ledger/chainHeads.js";
+export * from "./ledger/recordGapPolicy.js";

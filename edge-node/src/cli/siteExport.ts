@@ -2,16 +2,21 @@
 /**
  * chargemesh-site-export: writes a site store's audit bundle (certificates, records, claims) for an
  * auditor, streaming, in bounded memory. The auditor verifies it with `chargemesh-audit verify`.
+ * It also states the site's record-gap policy (idle records every 15 min: at most 20 min between a
+ * meter's records), the `maxRecordGapMs` the operator puts in the trust anchors it gives the auditor.
  */
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
-import { ChargemeshError } from "@chargemesh/shared-model";
+import { ChargemeshError, IDLE_RECORD_INTERVAL_MS, SITE_MAX_RECORD_GAP_MS } from "@chargemesh/shared-model";
 import { exportStoreToFile } from "../audit/storeExport.js";
 
 const HELP = `chargemesh-site-export: write a site's audit bundle
 
 usage:
   chargemesh-site-export --store <site dataDir> --site <siteId> --out <bundle> [--json]
+
+The site signs a record on every meter at least every ${IDLE_RECORD_INTERVAL_MS / 60_000} minutes, charging or not: its
+record-gap policy for the operator's trust anchors is maxRecordGapMs ${SITE_MAX_RECORD_GAP_MS} (docs/auditing.md).
 
 exit codes: 0 written, 2 usage error, 4 not a site store (or the store of another site), 70 internal error
 `;
@@ -63,10 +68,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     else io.err(`${(e as Error).message}\n`);
     return 4;
   }
-  if (values.json) io.out(JSON.stringify({ ok: true, out: values.out, ...counts }) + "\n");
+  const policy = { idleRecordIntervalMs: IDLE_RECORD_INTERVAL_MS, maxRecordGapMs: SITE_MAX_RECORD_GAP_MS };
+  if (values.json) io.out(JSON.stringify({ ok: true, out: values.out, ...counts, ...policy }) + "\n");
   else
     io.out(
-      `wrote ${values.out}: ${counts.records} records, ${counts.claims} session claims, ${counts.bytes} bytes\n`,
+      `wrote ${values.out}: ${counts.records} records, ${counts.claims} session claims, ${counts.bytes} bytes\n` +
+        `record-gap policy for the operator's trust anchors: "maxRecordGapMs": ${policy.maxRecordGapMs} (idle records every ${policy.idleRecordIntervalMs / 60_000} min)\n`,
     );
   return 0;
 }

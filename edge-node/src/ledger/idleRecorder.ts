@@ -1,15 +1,22 @@
 import type { Clock, MeterId, StallId } from "@chargemesh/shared-model";
-import { RecordStatus } from "@chargemesh/shared-model";
+import { IDLE_RECORD_INTERVAL_MS, RecordStatus } from "@chargemesh/shared-model";
 import type { LedgerWriter } from "./ledgerWriter.js";
 
-/** The default idle-record interval: a meter signs a record at least this often, charging or not. */
-export const IDLE_RECORD_INTERVAL_MS = 15 * 60_000;
+/** The default idle-record interval (shared-model's, beside the record-gap policy it implies). */
+export { IDLE_RECORD_INTERVAL_MS };
 
 export interface IdleMeter {
   readonly meterId: MeterId;
   readonly stallId: StallId;
   /** The meter's current import register (Wh), or null when it cannot be read now. */
   readonly readRegisterWh: () => Promise<number | null>;
+  /** Preferred when present: the register with a certified meter's own signed payload for it (null for plain meters). */
+  readonly readReading?: () => Promise<IdleReading | null>;
+}
+
+export interface IdleReading {
+  readonly registerWh: number;
+  readonly meterPayload: Uint8Array | null;
 }
 
 /**
@@ -31,8 +38,13 @@ export class IdleRecorder {
     let written = 0;
     for (const m of this.meters()) {
       if (this.clock.now() - this.writer.lastTimeMs(m.meterId) < this.intervalMs) continue;
-      const registerWh = await m.readRegisterWh();
-      if (registerWh === null || registerWh < this.writer.lastRegisterWh(m.meterId)) continue;
+      const reading = m.readReading
+        ? await m.readReading()
+        : await m
+            .readRegisterWh()
+            .then((registerWh) => (registerWh === null ? null : { registerWh, meterPayload: null }));
+      if (reading === null || reading.registerWh < this.writer.lastRegisterWh(m.meterId)) continue;
+      const { registerWh, meterPayload } = reading;
       await this.writer.append({
         meterId: m.meterId,
         stallId: m.stallId,
@@ -40,6 +52,7 @@ export class IdleRecorder {
         kind: "checkpoint",
         registerWh,
         status: RecordStatus.ok,
+        meterPayload,
       });
       written++;
     }

@@ -105,14 +105,14 @@ async function main(): Promise<number> {
   await site.stop();
   const out = values.out ?? join(dataDir, "ledger-bundle.cbor");
   writeFileSync(out, encodeAuditBundle(bundle));
-  // What the simulated operator publishes apart from the bundle: its keys, its meters, the heads it holds.
+  // What the simulated operator publishes apart from the bundle: its keys, its meters, the site's record-gap policy, the heads it holds.
   const anchors = `${out}.anchors.json`;
   writeFileSync(
     anchors,
     formatTrustAnchors({
       operatorKeys: new Map(Object.entries(root.operatorKeys)),
       meters: new Set(Object.keys(root.meterCertificates)),
-      maxRecordGapMs: null,
+      maxRecordGapMs: site.controller.maxRecordGapMs,
       heads: chainHeads(bundle.records),
     }),
   );
