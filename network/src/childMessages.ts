@@ -35,8 +35,22 @@ export type SiteMessage =
       readonly apiUrl: string;
       /** The site serves the built kiosk at `/`. */
       readonly kiosk: boolean;
+      /** The contract IDs (eMAIDs) of its simulated cars: the cloud puts accounts on file for them. */
+      readonly contracts: readonly string[];
     }
   | { readonly type: "figures"; readonly figures: SiteFigures };
+
+/** What the cloud's financial ledger holds in all (the embedded billing, paying through the payment simulator). */
+export interface CloudBillingFigures {
+  readonly invoices: number;
+  readonly sessionsPaid: number;
+  /** Captured in all, euro cents (a decimal string: exact at any size). */
+  readonly capturedMinor: string;
+  readonly currency: string;
+  readonly paymentsDeclined: number;
+  /** Always true here: no real card is charged. */
+  readonly paymentSimulator: true;
+}
 
 export type CloudMessage =
   | {
@@ -50,6 +64,7 @@ export type CloudMessage =
       readonly driverApp: boolean;
     }
   | { readonly type: "sync"; readonly sites: readonly CloudSiteSync[] }
+  | { readonly type: "billing"; readonly figures: CloudBillingFigures }
   | { readonly type: "registered"; readonly siteId: string; readonly configUrl: string };
 
 export type ToSite =
@@ -58,7 +73,14 @@ export type ToSite =
   | { readonly type: "stop" };
 
 export type ToCloud =
-  | { readonly type: "register"; readonly siteId: string; readonly peerId: string; readonly rootUrl: string }
+  | {
+      readonly type: "register";
+      readonly siteId: string;
+      readonly peerId: string;
+      readonly rootUrl: string;
+      /** The site's cars' contracts: billed to the demo accounts. */
+      readonly contracts: readonly string[];
+    }
   | { readonly type: "stop" };
 
 /** The site process's single JSON argument. */
@@ -84,5 +106,7 @@ export interface CloudProcessArgs {
   readonly libp2pPort: number;
   /** The operator credential's file (0600). */
   readonly operatorTokenFile: string;
+  /** The demo driver's password file (0600, drawn once per data directory). */
+  readonly demoPasswordFile: string;
   readonly driverAppDir: string | null;
 }

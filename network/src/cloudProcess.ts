@@ -4,16 +4,29 @@
  * directory and it listens on the ports it is given, so a restarted cloud is the same peer at the
  * same address. It admits the sites the supervisor registers (its registry lives in memory: the
  * supervisor registers them again after a restart), answers with each site's config document URL,
- * and pushes its sync state every second. It exits when told to stop or when the supervisor goes away.
+ * and pushes its sync state every second. It bills every completed session (embedded billing: SQLite
+ * financial ledger in its data directory, the demo OCPI tariff, payments to the payment SIMULATOR) to
+ * demo accounts it opens for the contracts the sites report, and pushes the ledger's totals every
+ * two seconds. It exits when told to stop or when the supervisor goes away.
  */
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
-import { systemClock } from "@chargemesh/shared-model";
-import { CloudPeer, startCloudApi } from "@chargemesh/cloud-peer";
-import type { CloudApi } from "@chargemesh/cloud-peer";
+import { contractId, cryptoRandom, systemClock } from "@chargemesh/shared-model";
+import type { ContractId } from "@chargemesh/shared-model";
+import {
+  CloudPeer,
+  DriverAccounts,
+  addDemoAccounts,
+  startCloudApi,
+  startEmbeddedBilling,
+} from "@chargemesh/cloud-peer";
+import type { CloudApi, EmbeddedBilling } from "@chargemesh/cloud-peer";
 import { loadOrCreatePrivateKey } from "@chargemesh/edge-node";
 import type { CloudMessage, CloudProcessArgs, ToCloud } from "./childMessages.js";
 import { childLogger } from "./childLogger.js";
+import { DEMO_CONFIG_TARIFF, DEMO_TIME_ZONE, loadDemoTariffs } from "./demoTariff.js";
+import { planDemoDrivers } from "./demoDrivers.js";
 import { ParentChannel } from "./parentChannel.js";
 import { readSecret } from "./secretFile.js";
 
@@ -23,9 +36,11 @@ exitOnUnexpectedErrors(log);
 
 let peer: CloudPeer | null = null;
 let api: CloudApi | null = null;
+let billing: EmbeddedBilling | null = null;
 const channel = new ParentChannel<ToCloud, CloudMessage>(async (why) => {
   log.info({ why }, "stopping");
   await api?.close();
+  await billing?.stop();
   await peer?.stop();
 });
 
@@ -37,18 +52,69 @@ peer = await CloudPeer.start({
   onRefused: (p, why) => log.warn({ peer: p, why }, "peer refused"),
 });
 const cloud = peer;
+const bill = startEmbeddedBilling({
+  peer: cloud,
+  dataDir: args.dataDir,
+  clock: systemClock,
+  random: cryptoRandom,
+  tariffs: loadDemoTariffs(),
+  timeZone: DEMO_TIME_ZONE,
+  accounts: [],
+  log,
+  everyMs: 5_000,
+});
+billing = bill;
+const accounts = new DriverAccounts();
 api = await startCloudApi(cloud, "127.0.0.1", args.httpPort, {
   operatorToken: readSecret(args.operatorTokenFile),
+  accounts,
+  billing: bill.view,
+  metrics: [bill.metrics.registry],
   ...(args.driverAppDir ? { driverAppDir: args.driverAppDir } : {}),
   log,
 });
 
+const demoPassword = readSecret(args.demoPasswordFile);
+/** Puts accounts on file for contracts nobody holds yet: the demo driver first, then one account each. */
+function openAccounts(contracts: readonly string[]): void {
+  const fresh: ContractId[] = contracts
+    .filter((c) => !accounts.accountOfContract(c))
+    .map((c) => contractId(c));
+  if (fresh.length === 0) return;
+  const demoOpen = accounts.get("acct-demo") !== null;
+  const plan = planDemoDrivers(fresh, demoOpen ? null : demoPassword, accounts.list().length + 1);
+  addDemoAccounts(accounts, plan.specs, (n) => new Uint8Array(randomBytes(n)));
+  bill.addAccounts(plan.onFile);
+  log.info({ contracts: fresh.length, accounts: plan.specs.length }, "demo accounts on file");
+}
+
 channel.onMessage((m) => {
   if (m.type !== "register") return;
   cloud.registerSite(m.siteId, m.peerId, m.rootUrl);
+  openAccounts(m.contracts);
+  const held = cloud.currentDoc(cloud.configs.urlOf(m.siteId)) as { tariffs?: unknown[] } | null;
+  if (!held?.tariffs?.length) cloud.configs.publish(m.siteId, (d) => void (d.tariffs = [DEMO_CONFIG_TARIFF]));
   log.info({ site: m.siteId, peerId: m.peerId, rootUrl: m.rootUrl }, "site registered");
   channel.send({ type: "registered", siteId: m.siteId, configUrl: cloud.configs.urlOf(m.siteId) });
 });
+
+setInterval(() => {
+  bill.totals().then(
+    (t) =>
+      channel.send({
+        type: "billing",
+        figures: {
+          invoices: t.invoices,
+          sessionsPaid: t.sessionsPaid,
+          capturedMinor: t.capturedMinor.toString(),
+          currency: "EUR",
+          paymentsDeclined: t.paymentsDeclined,
+          paymentSimulator: true,
+        },
+      }),
+    (e: unknown) => log.warn({ err: String(e) }, "billing totals not read"),
+  );
+}, 2_000).unref();
 
 setInterval(() => {
   const sites = cloud.syncState().map((s) => ({

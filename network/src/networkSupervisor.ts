@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { ChargemeshError, err, ok, systemClock } from "@chargemesh/shared-model";
 import type { Clock, Result } from "@chargemesh/shared-model";
 import type {
+  CloudBillingFigures,
   CloudMessage,
   CloudProcessArgs,
   CloudSiteSync,
@@ -13,6 +14,7 @@ import type {
   ToCloud,
   ToSite,
 } from "./childMessages.js";
+import { DEMO_DRIVER_EMAIL } from "./demoDrivers.js";
 import { loadOrCreateSecret } from "./secretFile.js";
 import { SupervisedChild } from "./supervisedChild.js";
 import type { ChildEvent } from "./supervisedChild.js";
@@ -43,6 +45,8 @@ export interface NetworkUrls {
     readonly multiaddr: string;
     readonly operatorToken: string | null;
     readonly driverApp: boolean;
+    /** The demo driver's sign-in (the app's account holding some of the simulated cars' contracts). */
+    readonly demoDriver?: { readonly email: string; readonly password: string };
   };
   readonly sites: readonly {
     readonly siteId: string;
@@ -56,7 +60,13 @@ export interface NetworkUrls {
 export interface NetworkSnapshot {
   readonly atMs: number;
   readonly speed: number;
-  readonly cloud: { readonly up: boolean; readonly pid: number | null; readonly restarts: number };
+  readonly cloud: {
+    readonly up: boolean;
+    readonly pid: number | null;
+    readonly restarts: number;
+    /** The financial ledger's totals as the cloud last reported them; null before its first report. */
+    readonly billing: CloudBillingFigures | null;
+  };
   readonly sites: readonly {
     readonly siteId: string;
     readonly up: boolean;
@@ -91,6 +101,8 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 export class NetworkSupervisor {
   private readonly cloud: SupervisedChild<CloudMessage, ToCloud>;
   private readonly operatorToken: string;
+  private readonly demoPassword: string;
+  private billing: CloudBillingFigures | null = null;
   private readonly sites: SiteSlot[] = [];
   private cloudReady: Extract<CloudMessage, { type: "ready" }> | null = null;
   /** The cloud's libp2p address once known (the same after its restarts: fixed port, persistent key). */
@@ -114,12 +126,15 @@ export class NetworkSupervisor {
     const cloudDir = join(layout.dataDir, "cloud");
     const operatorTokenFile = join(cloudDir, "operator-token");
     this.operatorToken = loadOrCreateSecret(operatorTokenFile);
+    const demoPasswordFile = join(cloudDir, "demo-driver-password");
+    this.demoPassword = loadOrCreateSecret(demoPasswordFile);
     const cloudArgs: CloudProcessArgs = {
       dataDir: cloudDir,
       logFile: layout.jsonLogs ? null : join(logs, "cloud.log"),
       httpPort: layout.cloudHttpPort,
       libp2pPort: layout.cloudLibp2pPort,
       operatorTokenFile,
+      demoPasswordFile,
       driverAppDir: layout.driverAppDir,
     };
     this.cloud = this.child<CloudMessage, ToCloud>("cloud", here("./cloudProcess.ts"), cloudArgs, (m) =>
@@ -153,7 +168,12 @@ export class NetworkSupervisor {
     return {
       atMs: this.clock.now(),
       speed: this.layout.speed,
-      cloud: { up: this.cloudReady !== null, pid: this.cloud.pid, restarts: this.cloud.restarts },
+      cloud: {
+        up: this.cloudReady !== null,
+        pid: this.cloud.pid,
+        restarts: this.cloud.restarts,
+        billing: this.billing,
+      },
       sites: this.sites.map((s) => ({
         siteId: s.siteId,
         up: s.ready !== null,
@@ -173,6 +193,7 @@ export class NetworkSupervisor {
         multiaddr: cloud.multiaddr,
         operatorToken: cloud.operatorToken ?? this.operatorToken,
         driverApp: cloud.driverApp,
+        demoDriver: { email: DEMO_DRIVER_EMAIL, password: this.demoPassword },
       },
       sites: this.sites.map((s) => ({
         siteId: s.siteId,
@@ -263,6 +284,8 @@ export class NetworkSupervisor {
       this.settle("cloud");
     } else if (m.type === "sync") {
       this.cloudSync = new Map(m.sites.map((s) => [s.siteId, s]));
+    } else if (m.type === "billing") {
+      this.billing = m.figures;
     } else if (m.type === "registered") {
       const site = this.sites.find((s) => s.siteId === m.siteId);
       if (!site?.registration) return;
@@ -285,14 +308,14 @@ export class NetworkSupervisor {
 
   /** Registers the site with the running cloud unless this cloud already admitted exactly it; then its config. */
   private admit(site: SiteSlot): void {
-    const { peerId, rootUrl } = site.ready!;
+    const { peerId, rootUrl, contracts } = site.ready!;
     const r = site.registration;
     if (r && r.incarnation === this.cloudIncarnation && r.peerId === peerId && r.rootUrl === rootUrl) {
       if (r.configUrl) site.child.send({ type: "config", configUrl: r.configUrl });
       return;
     }
     site.registration = { incarnation: this.cloudIncarnation, peerId, rootUrl, configUrl: null };
-    this.cloud.send({ type: "register", siteId: site.siteId, peerId, rootUrl });
+    this.cloud.send({ type: "register", siteId: site.siteId, peerId, rootUrl, contracts });
   }
 
   private settle(name: string): void {

@@ -7,6 +7,8 @@ export interface PrintedUrl {
   readonly what: string;
   readonly url: string;
   readonly credential?: { readonly name: "technician" | "operator"; readonly header: string };
+  /** The account to sign in with at this URL (the demo driver in the app). */
+  readonly signIn?: { readonly email: string; readonly password: string };
 }
 
 // The cloud's operator routes (cloud-peer/src/http/operatorRoutes.ts) have no path constants in the contracts.
@@ -17,7 +19,7 @@ const CLOUD_METRICS = "/metrics";
 /**
  * Every URL the network serves, as printed at start (README "What `npm start` runs"): each site's
  * local API, live feed, metrics and kiosk (when built), the cloud's operator views, metrics, driver
- * app (when built) and libp2p address. The one place where a new URL is added. Nothing is listed that
+ * app (when built; else its sign-in route) with the demo driver's sign-in, and libp2p address. The one place where a new URL is added. Nothing is listed that
  * is not served.
  */
 export function printUrls(n: NetworkUrls): PrintedUrl[] {
@@ -39,9 +41,13 @@ export function printUrls(n: NetworkUrls): PrintedUrl[] {
     ];
   });
   const c = n.cloud.apiUrl;
+  const signIn = n.cloud.demoDriver ? { signIn: n.cloud.demoDriver } : {};
+  const app: PrintedUrl = n.cloud.driverApp
+    ? { owner: "cloud", what: "driver app", url: `${c}/`, ...signIn }
+    : { owner: "cloud", what: "driver sign-in", url: `POST ${c}${cloudApiPaths.signIn}`, ...signIn };
   return [
     ...sites,
-    ...(n.cloud.driverApp ? [{ owner: "cloud", what: "driver app", url: `${c}/` }] : []),
+    ...(n.cloud.driverApp || n.cloud.demoDriver ? [app] : []),
     { owner: "cloud", what: "stations", url: c + cloudApiPaths.stations },
     withOperator({ owner: "cloud", what: "sites", url: c + CLOUD_SITES }),
     ...n.sites.map((s) =>
@@ -65,6 +71,11 @@ export function urlText(urls: readonly PrintedUrl[]): string[] {
       mine.flatMap((u) => (u.credential ? [[u.credential.name, u.credential.header]] : [])),
     );
     for (const [name, header] of credentials) lines.push(`    ${`[${name}]`.padEnd(14)} ${header}`);
+    for (const u of mine)
+      if (u.signIn)
+        lines.push(
+          `    ${"[sign in]".padEnd(14)} demo driver: email ${u.signIn.email}  password ${u.signIn.password}`,
+        );
   }
   return lines;
 }

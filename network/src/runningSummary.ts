@@ -1,10 +1,11 @@
-import type { CloudSiteSync, SiteFigures } from "./childMessages.js";
+import type { CloudBillingFigures, CloudSiteSync, SiteFigures } from "./childMessages.js";
 import type { NetworkSnapshot } from "./networkSupervisor.js";
 
 /**
  * The console's running summary of a network snapshot: a heading with the wall-clock time, then one
  * line per site (state, simulated time, sessions open and completed, energy delivered, power against
- * the grid limit, the cloud's view of its sync) and one for the cloud. Pure; never throws.
+ * the grid limit, the cloud's view of its sync), one for the cloud and one for billing (invoices
+ * written, sessions paid, amount captured, declines; paid through the payment simulator). Pure; never throws.
  */
 export function runningSummary(s: NetworkSnapshot): string[] {
   const connected = s.sites.filter((x) => x.sync?.connected).length;
@@ -16,6 +17,7 @@ export function runningSummary(s: NetworkSnapshot): string[] {
         `  ${x.siteId.padEnd(width)}  ${processState(x.up, x.restarts).padEnd(16)} ${x.figures ? siteFigures(x.figures) : "no figures yet"}  cloud: ${s.cloud.up ? syncState(x.sync, s.atMs) : "down"}`,
     ),
     `  ${"cloud".padEnd(width)}  ${processState(s.cloud.up, s.cloud.restarts).padEnd(16)} ${connected} of ${s.sites.length} sites connected`,
+    `  ${"billing".padEnd(width)}  ${billingFigures(s.cloud.billing)}`,
   ];
 }
 
@@ -32,6 +34,22 @@ function siteFigures(f: SiteFigures): string {
     `energy ${decimal(f.energyWh).padStart(8)} kWh`,
     `power ${decimal(f.powerW).padStart(6)} of ${decimal(f.gridLimitW)} kW (${share}%)`,
   ].join("  ");
+}
+
+function billingFigures(b: CloudBillingFigures | null): string {
+  if (!b) return "no figures yet (payments go to the payment SIMULATOR: no real card is charged)";
+  return [
+    `${b.invoices} invoice${b.invoices === 1 ? "" : "s"} written`,
+    `${b.sessionsPaid} paid`,
+    `${money(b.capturedMinor)} ${b.currency} captured`,
+    `${b.paymentsDeclined} declined (payment SIMULATOR: no real card is charged)`,
+  ].join(", ");
+}
+
+/** Minor units (a decimal integer string) as units with two decimals, without floats. */
+function money(minor: string): string {
+  const n = /^\d+$/.test(minor) ? minor.padStart(3, "0") : "000";
+  return `${n.slice(0, -2).replace(/^0+(?=\d)/, "")}.${n.slice(-2)}`;
 }
 
 function syncState(sync: CloudSiteSync | null, nowMs: number): string {

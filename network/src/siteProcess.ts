@@ -122,6 +122,7 @@ channel.send({
   rootUrl: running.controller.site.root.url,
   apiUrl: api.url,
   kiosk: args.kioskDir !== null,
+  contracts: running.contractIds(),
 });
 log.info({ api: api.url, peerId }, "site ready");
 

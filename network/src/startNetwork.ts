@@ -7,11 +7,12 @@
  * start, 2 bad command line. (This is the only code besides tests and benches that wires edge-node
  * and cloud-peer together; neither package imports the other.)
  */
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import pino from "pino";
 import { freePorts } from "./freePorts.js";
 import { driverAppBuild, kioskBuild } from "./builtApps.js";
 import { ConsoleReport } from "./consoleReport.js";
+import { DEMO_TARIFF_FILE, DEMO_TIME_ZONE } from "./demoTariff.js";
 import { NETWORK_USAGE, parseNetworkFlags } from "./networkFlags.js";
 import { NetworkSupervisor } from "./networkSupervisor.js";
 
@@ -103,6 +104,9 @@ async function main(): Promise<number> {
   report.urls(
     `chargemesh: a cloud peer and ${flags.sites} simulated sites (${flags.stalls} stalls, ${flags.vehicles} cars a day each) at ${flags.speed}x real time, each in its own process`,
     started.value,
+  );
+  report.note(
+    `billing: every completed session is invoiced at the demo tariff (${relative(process.cwd(), DEMO_TARIFF_FILE)}, local time ${DEMO_TIME_ZONE}) into ${join(dataDir, "cloud", "billing.sqlite")}; payments go to the payment SIMULATOR, no real card is charged`,
   );
   summaryTimer = setInterval(() => report.summary(supervisor.snapshot()), flags.summaryEverySeconds * 1000);
   return stopRequested;

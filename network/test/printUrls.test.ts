@@ -44,6 +44,20 @@ describe("printUrls", () => {
     expect(built).toContain("kiosk http://127.0.0.1:8710/");
     expect(built).toContain("driver app http://127.0.0.1:8810/");
   });
+
+  it("prints the demo driver's sign-in beside the driver app, or beside the sign-in route when the app is not built", () => {
+    const demoDriver = { email: "demo@chargemesh.example", password: "pw-0123456789abcdef" };
+    for (const built of [true, false]) {
+      const n = network(built, "op-token-0123456789");
+      const urls = printUrls({ ...n, cloud: { ...n.cloud, demoDriver } });
+      const app = urls.find((u) => u.signIn)!;
+      expect(app.what).toBe(built ? "driver app" : "driver sign-in");
+      expect(app.signIn).toEqual(demoDriver);
+      expect(urlText(urls).join("\n")).toMatch(
+        /^ {4}\[sign in\] +demo driver: email demo@chargemesh\.example {2}password pw-0123456789abcdef$/m,
+      );
+    }
+  });
 });
 
 describe("runningSummary", () => {
@@ -51,7 +65,19 @@ describe("runningSummary", () => {
     const lines = runningSummary({
       atMs: Date.UTC(2026, 5, 1, 12, 0, 10),
       speed: 60,
-      cloud: { up: true, pid: 3, restarts: 0 },
+      cloud: {
+        up: true,
+        pid: 3,
+        restarts: 0,
+        billing: {
+          invoices: 12,
+          sessionsPaid: 11,
+          capturedMinor: "4831",
+          currency: "EUR",
+          paymentsDeclined: 0,
+          paymentSimulator: true,
+        },
+      },
       sites: [
         {
           siteId: "site-1",
@@ -85,6 +111,9 @@ describe("runningSummary", () => {
     );
     expect(lines[2]).toMatch(/site-2 +restarting \(2x\) +no figures yet +cloud: not reported yet/);
     expect(lines[3]).toMatch(/cloud +up +1 of 2 sites connected/);
+    expect(lines[4]).toMatch(
+      /billing +12 invoices written, 11 paid, 48\.31 EUR captured, 0 declined \(payment SIMULATOR: no real card is charged\)$/,
+    );
   });
 
   it("formats milli-units exactly", () => {

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { Clock, ContractId, OcpiTariff, RandomSource } from "@chargemesh/shared-model";
 import type { CloudPeer } from "../sync/cloudPeer.js";
 import { BillingReconciler } from "./billingReconciler.js";
@@ -14,6 +15,8 @@ import { OcpiSessionRater } from "./ocpiSessionRater.js";
 import { openSqliteFinancialLedger } from "./ledger/openFinancialLedger.js";
 import type { FinancialLedger } from "./ledger/financialLedger.js";
 import { PaymentSimulator } from "./payments/paymentSimulator.js";
+import type { BillingView } from "../http/billingView.js";
+import { LedgerBillingView } from "./ledgerBillingView.js";
 import { SimulatedPaymentProvider } from "./payments/simulatedPaymentProvider.js";
 
 export interface EmbeddedBillingOptions {
@@ -24,19 +27,40 @@ export interface EmbeddedBillingOptions {
   /** The OCPI tariff (or its versions) every site's sessions are rated with, in `timeZone`. */
   readonly tariffs: readonly OcpiTariff[];
   readonly timeZone: string;
-  /** The accounts on file: which contract pays with which card. */
-  readonly accounts: readonly {
-    readonly account: BillingAccount;
-    readonly contracts: readonly ContractId[];
-  }[];
+  /** The accounts on file: which contract pays with which card (more with `addAccounts`). */
+  readonly accounts: readonly AccountOnFile[];
   readonly log: Logger;
   /** How often the reconciler makes a pass (default 10 s). */
   readonly everyMs?: number;
+  /** Where the billing metrics register (e.g. the registry the cloud's /metrics serves); absent, their own. */
+  readonly registry?: Registry;
+}
+
+/** An account on file and the contracts (eMAIDs) it pays for. */
+export interface AccountOnFile {
+  readonly account: BillingAccount;
+  readonly contracts: readonly ContractId[];
+}
+
+/** What the financial ledger holds in all, for an operator's summary. Money in minor units. */
+export interface BillingTotals {
+  readonly invoices: number;
+  /** Sessions with a captured (succeeded) payment, and the amount captured. */
+  readonly sessionsPaid: number;
+  readonly capturedMinor: bigint;
+  /** Payments declined and now owed as debt. */
+  readonly paymentsDeclined: number;
 }
 
 export interface EmbeddedBilling {
   readonly ledger: FinancialLedger;
   readonly metrics: BillingMetrics;
+  /** Receipts, standing and settling for the cloud API (`startCloudApi`'s `billing`). */
+  readonly view: BillingView;
+  /** Puts more accounts on file (a contract already on file keeps its account). */
+  addAccounts(accounts: readonly AccountOnFile[]): void;
+  /** Invoices and captures in the ledger (all peers' writes, not only this process's). Rejects on a database error. */
+  totals(): Promise<BillingTotals>;
   /** The last pass's figures (null before the first). */
   lastReport(): ReconcileReport | null;
   /** Runs passes now until nothing is left to do now (at most `maxPasses`); rejects when a pass fails. */
@@ -54,10 +78,15 @@ export function startEmbeddedBilling(o: EmbeddedBillingOptions): EmbeddedBilling
   const ledger = openSqliteFinancialLedger(join(o.dataDir, "billing.sqlite"), o.random);
   const simulator = new PaymentSimulator(o.clock, o.random);
   const accounts = new InMemoryAccountDirectory();
-  for (const { account, contracts } of o.accounts) {
-    simulator.addCard(account.paymentMethod, account.network);
-    for (const c of contracts) accounts.set(c, account);
-  }
+  const byId = new Map<string, BillingAccount>();
+  const addAccounts = (list: readonly AccountOnFile[]) => {
+    for (const { account, contracts } of list) {
+      if (!byId.has(account.accountId)) simulator.addCard(account.paymentMethod, account.network);
+      byId.set(account.accountId, account);
+      for (const c of contracts) if (!accounts.accountFor(c)) accounts.set(c, account);
+    }
+  };
+  addAccounts(o.accounts);
   const standingSink: StandingSink = {
     async applyStanding(change) {
       for (const { siteId } of o.peer.syncState())
@@ -79,7 +108,7 @@ export function startEmbeddedBilling(o: EmbeddedBillingOptions): EmbeddedBilling
       );
     },
   };
-  const metrics = new BillingMetrics();
+  const metrics = new BillingMetrics(o.registry);
   const reconciler = new BillingReconciler({
     ledger,
     provider: new SimulatedPaymentProvider(simulator),
@@ -97,32 +126,63 @@ export function startEmbeddedBilling(o: EmbeddedBillingOptions): EmbeddedBilling
     metrics,
   });
   let last: ReconcileReport | null = null;
-  let running: Promise<void> | null = null;
+  // Passes run one at a time: the timer's, and those asked for (runNow, settling a debt).
+  let queue: Promise<unknown> = Promise.resolve();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  let timerPassQueued = false;
   const pass = () => {
-    running ??= reconciler
-      .runOnce()
+    if (timerPassQueued) return;
+    timerPassQueued = true;
+    serially(() => reconciler.runOnce())
       .then((r) => void (last = r))
       .catch((e) =>
         o.log.error({ err: (e as Error).message }, "billing pass failed; retried at the next pass"),
       )
-      .finally(() => (running = null));
+      .finally(() => (timerPassQueued = false));
   };
+  const runUntilQuiet = (maxPasses: number) =>
+    serially(async () => (last = await reconciler.runUntilQuiet(maxPasses)));
   const timer = setInterval(pass, o.everyMs ?? 10_000);
   timer.unref();
   o.log.warn("billing pays through the payment simulator: no real card is charged");
+  const view = new LedgerBillingView({
+    ledger,
+    clock: o.clock,
+    accountOf: (id) => byId.get(id) ?? null,
+    runNow: () => runUntilQuiet(5),
+  });
   return {
     ledger,
     metrics,
+    view,
+    addAccounts,
+    totals: () => totalsOf(ledger),
     lastReport: () => last,
-    async runNow(maxPasses = 20) {
-      await running;
-      last = await reconciler.runUntilQuiet(maxPasses);
-      return last;
-    },
+    runNow: (maxPasses = 20) => runUntilQuiet(maxPasses),
     async stop() {
       clearInterval(timer);
-      await running;
+      await queue;
       await ledger.close();
     },
+  };
+}
+
+async function totalsOf(ledger: FinancialLedger): Promise<BillingTotals> {
+  const [invoices] = await ledger.sql.query("SELECT COUNT(*) AS n FROM invoices");
+  const [paid] = await ledger.sql.query(
+    "SELECT COUNT(DISTINCT session_id) AS n, COALESCE(SUM(amount_minor), 0) AS minor FROM payments WHERE status = 'succeeded'",
+  );
+  const [declined] = await ledger.sql.query(
+    "SELECT COUNT(*) AS n FROM payments WHERE status = 'declined' OR in_debt = 1",
+  );
+  return {
+    invoices: Number(invoices!.n),
+    sessionsPaid: Number(paid!.n),
+    capturedMinor: BigInt(paid!.minor as bigint | number),
+    paymentsDeclined: Number(declined!.n),
   };
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import Fastify from "fastify";
 import fastifyStatic from "@fastify/static";
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import { systemClock } from "@chargemesh/shared-model";
 import type { Clock, ConfigDocument } from "@chargemesh/shared-model";
 import { cloudApiPaths } from "@chargemesh/shared-model/contracts";
@@ -68,6 +69,8 @@ export interface CloudApiOptions {
   /** A built driver app (driver-app/dist) served at `/`. */
   readonly driverAppDir?: string;
   readonly limits?: CloudApiLimits;
+  /** More metrics served on `/metrics` (e.g. billing's registry). */
+  readonly metrics?: readonly Registry[];
   readonly log?: Logger;
 }
 
@@ -173,7 +176,7 @@ export async function startCloudApi(
   app.get("/healthz", async () => ({ ok: true }));
   stationRoutes(app, availability, clock);
   accountRoutes(app, { auth, accounts, accountTokens, facts, billing: opts.billing ?? null });
-  operatorRoutes(app, peer, auth, [gateway.registry]);
+  operatorRoutes(app, peer, auth, [gateway.registry, ...(opts.metrics ?? [])]);
 
   const appDir = opts.driverAppDir && existsSync(opts.driverAppDir) ? opts.driverAppDir : null;
   if (appDir)

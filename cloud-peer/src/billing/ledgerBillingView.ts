@@ -1,0 +1,97 @@
+import type { PaymentStanding, Receipt, ReceiptLine } from "@chargemesh/shared-model/contracts";
+import type { Clock } from "@chargemesh/shared-model";
+import { ApiError } from "../http/apiError.js";
+import type { BillingView } from "../http/billingView.js";
+import type { AccountId, BillingAccount } from "./billingTypes.js";
+import { settleDebt } from "./compensations.js";
+import type { FinancialLedger, StoredPayment } from "./ledger/financialLedger.js";
+import { Accounts } from "./ledger/ledgerAccounts.js";
+
+const RECEIPT_KINDS = new Set<ReceiptLine["kind"]>([
+  "energy",
+  "flat",
+  "time",
+  "parking",
+  "idle",
+  "promotion",
+  "adjustment",
+]);
+
+export interface LedgerBillingViewOptions {
+  readonly ledger: FinancialLedger;
+  readonly clock: Clock;
+  /** The billing account on file for an account ID, or null when billing holds none. */
+  readonly accountOf: (accountId: string) => BillingAccount | null;
+  /** Runs reconciler passes now (the settling attempts); resolves when they are done. */
+  readonly runNow: () => Promise<unknown>;
+}
+
+/**
+ * The cloud API's billing view read from the financial ledger: a session's receipt is its invoice
+ * (every basis's lines, the current basis's energy and total) with the payment state of its payments;
+ * an account's standing is the ledger's standing and its debt balance; settling queues the debt's
+ * payments on the card on file and runs a pass. Receipt and standing never throw for a missing record
+ * (null); settle rejects with ApiError not_found for an account billing does not know.
+ */
+export class LedgerBillingView implements BillingView {
+  constructor(private readonly o: LedgerBillingViewOptions) {}
+
+  async receipt(sessionId: string): Promise<Receipt | null> {
+    const invoice = await this.o.ledger.invoiceForSession(sessionId);
+    if (!invoice) return null;
+    const current = invoice.bases.at(-1)!;
+    const lines: ReceiptLine[] = invoice.lines.map((l) => ({
+      kind: RECEIPT_KINDS.has(l.kind as ReceiptLine["kind"]) ? (l.kind as ReceiptLine["kind"]) : "adjustment",
+      description: l.description.slice(0, 200) || l.kind,
+      // An adjustment may take energy away; the line's energy is its size, its description says which way.
+      energyWh: Math.abs(l.energyWh),
+      exclVatMinor: Number(l.exclVatMinor),
+      vatMinor: Number(l.vatMinor),
+    }));
+    return {
+      sessionId,
+      invoiceRef: invoice.invoiceId,
+      issuedAtMs: invoice.createdAtMs,
+      currency: invoice.currency,
+      energyWh: current.energyWh,
+      totalMinor: Number(current.totalMinor),
+      paymentState: paymentStateOf(await this.o.ledger.paymentsOfSession(sessionId)),
+      lines,
+    };
+  }
+
+  async standing(accountId: string): Promise<PaymentStanding | null> {
+    const account = this.o.accountOf(accountId);
+    if (!account) return null;
+    const id = account.accountId;
+    const [{ standing }, debt] = await Promise.all([
+      this.o.ledger.standing(id),
+      this.o.ledger.balance(Accounts.debt(id), account.currency),
+    ]);
+    const debtMinor = debt > 0n ? Number(debt) : 0;
+    return {
+      state: standing === "blocked" ? "blocked" : debtMinor > 0 ? "in_debt" : "good",
+      debtMinor,
+      currency: account.currency,
+      source: "billing",
+    };
+  }
+
+  async settle(accountId: string): Promise<PaymentStanding> {
+    const account = this.o.accountOf(accountId);
+    if (!account) throw new ApiError("not_found", "billing holds no card for this account");
+    await settleDebt(this.o.ledger, accountId as AccountId, account.paymentMethod, this.o.clock.now());
+    await this.o.runNow();
+    return (await this.standing(accountId))!;
+  }
+}
+
+/** A session's payment state from its payments: none yet or first attempts pending → pending. */
+function paymentStateOf(payments: readonly StoredPayment[]): Receipt["paymentState"] {
+  if (payments.length === 0) return "pending";
+  if (payments.some((p) => p.status === "declined")) return "declined";
+  if (payments.some((p) => p.status === "pending" && (p.inDebt || p.attemptNo > 0))) return "retrying";
+  if (payments.some((p) => p.status === "pending")) return "pending";
+  if (payments.some((p) => p.status === "abandoned")) return "written_off";
+  return "paid";
+}
