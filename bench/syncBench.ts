@@ -60,6 +60,8 @@ for (const m of site.controller.ledgerStore.meters())
     records++;
   }
 const bytesBefore = proxy.bytes;
+let connectionsOpened = 0;
+cloud.node.addEventListener("connection:open", () => connectionsOpened++);
 proxy.restore();
 const t1 = performance.now();
 let connectedAt: number | null = null;
@@ -97,6 +99,7 @@ console.log(
   `| link restored to converged (includes the site's redial backoff) | ${(convergeMs / 1000).toFixed(2)} s |`,
 );
 console.log(`| connected to converged | ${(connectedToConvergedMs / 1000).toFixed(2)} s |`);
+console.log(`| connections the site opened to the cloud until convergence | ${connectionsOpened} |`);
 console.log(`| bytes over the wire (both directions) | ${sent.toLocaleString("en-US")} |`);
 console.log(`| raw signed record bytes (baseline) | ${rawRecordBytes.toLocaleString("en-US")} |`);
 console.log(`| ratio wire / raw records | ${(sent / rawRecordBytes).toFixed(2)}x |`);

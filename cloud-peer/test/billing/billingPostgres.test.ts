@@ -6,7 +6,7 @@ import {
   openSqliteFinancialLedger,
 } from "../../src/billing/ledger/openFinancialLedger.js";
 import { BillingHarness, CONTRACT_A, CONTRACT_B, CONTRACT_M } from "./billingHarness.js";
-import { createTestDatabase, postgresAvailable } from "./postgresTestDatabase.js";
+import { createTestDatabase, postgresAvailable } from "../../../testing/postgresTestDatabase.js";
 
 const CONTRACTS = [CONTRACT_A, CONTRACT_B, CONTRACT_M];
 

@@ -1,6 +1,6 @@
 import { openPostgresFinancialLedger } from "../../src/billing/ledger/openFinancialLedger.js";
 import { financialLedgerCompliance } from "./financialLedgerCompliance.js";
-import { createTestDatabase, postgresAvailable } from "./postgresTestDatabase.js";
+import { createTestDatabase, postgresAvailable } from "../../../testing/postgresTestDatabase.js";
 
 financialLedgerCompliance(
   "PostgreSQL",

@@ -4,7 +4,7 @@
  * the fixed port it is given (so proxies find it after a restart), registers the sites and regions it
  * is told about (in the argument and later by `register` requests: the registry lives in memory and is
  * rebuilt on each start) and dials the regions in `dial`. Answers heads, documents, facts and sync-state
- * queries over IPC. Logs (pino, warn and above) go to stderr; nothing goes to stdout.
+ * queries over IPC; with `billing`, it also runs billing passes when asked (regionBilling.ts). Logs (pino, warn and above) go to stderr; nothing goes to stdout.
  */
 import { join } from "node:path";
 import pino from "pino";
@@ -15,6 +15,8 @@ import { jsonArgument, serveParent, tellParent } from "./childIpc.js";
 import { exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { documentsOf, headsOf, siteFactsOf } from "./documentView.js";
 import type { CloudRegistration, SiteRegistration } from "./ipcProtocol.js";
+import { startRegionBilling } from "./regionBilling.js";
+import type { RegionBillingArgs } from "./regionBilling.js";
 
 export interface RegionProcessArgs {
   readonly name: string;
@@ -24,6 +26,8 @@ export interface RegionProcessArgs {
   readonly dial: readonly string[];
   readonly sites: readonly SiteRegistration[];
   readonly clouds: readonly CloudRegistration[];
+  /** When present the region also bills (regionBilling.ts). */
+  readonly billing?: RegionBillingArgs;
 }
 
 const args = jsonArgument<RegionProcessArgs>("RegionProcessArgs");
@@ -56,7 +60,14 @@ const rootOf = (siteId: string | undefined) => {
   return url;
 };
 
+const billing = args.billing ? await startRegionBilling(peer, args.billing, log) : null;
+
 serveParent({
+  bill: async () => {
+    if (!billing) throw new Error(`${args.name} was started without billing`);
+    const r = await billing.pass();
+    return { invoicesWritten: r.invoicesWritten, paymentAttempts: r.paymentAttempts, waiting: r.waiting };
+  },
   register: async (r) => {
     register(r.sites, r.clouds);
     return true;

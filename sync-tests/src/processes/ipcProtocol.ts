@@ -32,6 +32,8 @@ export type ChildRequest =
   | { readonly kind: "status" }
   | { readonly kind: "run" }
   | { readonly kind: "syncState" }
+  /** A region with billing: run reconciler passes until quiet. */
+  | { readonly kind: "bill" }
   | {
       readonly kind: "register";
       readonly sites: readonly SiteRegistration[];
@@ -43,6 +45,8 @@ export interface SiteStatus {
   readonly finished: boolean;
   readonly simulatedNowMs: number;
   readonly completedSessions: number;
+  /** The contract IDs of the site's simulated cars (who pays is the billing side's business). */
+  readonly contracts: readonly string[];
 }
 
 export interface RegionSyncState {
@@ -60,6 +64,14 @@ export interface Answer {
   run: true;
   syncState: RegionSyncState[];
   register: true;
+  bill: BillReport;
+}
+
+/** One region's reconciler passes. */
+export interface BillReport {
+  readonly invoicesWritten: number;
+  readonly paymentAttempts: number;
+  readonly waiting: number;
 }
 
 /** Parent → child. */

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { randomBytes } from "node:crypto";
-import { serviceGate } from "../../../testing/requireService.js";
+import { serviceGate } from "./requireService.js";
 
 export const POSTGRES_HOST = process.env.PGHOST ?? "127.0.0.1";
 export const POSTGRES_PORT = Number(process.env.PGPORT ?? 5432);
