@@ -45,8 +45,6 @@ export interface SiteStatus {
   readonly finished: boolean;
   readonly simulatedNowMs: number;
   readonly completedSessions: number;
-  /** The contract IDs of the site's simulated cars (who pays is the billing side's business). */
-  readonly contracts: readonly string[];
 }
 
 export interface RegionSyncState {

@@ -77,7 +77,6 @@ serveParent({
     finished,
     simulatedNowMs: site.clock.now(),
     completedSessions: completed(),
-    contracts: site.contracts.map((c) => c.contractId as string),
   }),
   documents: async () => documentsOf(repo, rootUrl),
   heads: async (r) => headsOf(repo, r.urls),
