@@ -1,1 +1,2 @@
 export * from "./errorMapping.js";
+export * from "./cloudApiCodes.js";

@@ -1,5 +1,5 @@
 import { ChargemeshError } from "@chargemesh/shared-model";
-import type { ErrorCode } from "@chargemesh/shared-model";
+import { cloudApiCodeOf, httpStatusOfCloudApiCode } from "@chargemesh/error-mapping";
 import type { CloudApiErrorBody, CloudApiErrorCode } from "@chargemesh/shared-model/contracts";
 
 /** The cloud API's one error type: a stable code (shared-model/contracts `cloudApiErrorCodes`) and a message. */
@@ -13,43 +13,8 @@ export class ApiError extends Error {
   }
 }
 
-/** The one place where cloud API error codes become HTTP statuses. */
-export const statusOfApiError: Record<CloudApiErrorCode, number> = {
-  invalid_input: 400,
-  malformed_json: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  conflict: 409,
-  payload_too_large: 413,
-  rate_limited: 429,
-  internal: 500,
-  unavailable: 503,
-};
-
-// Partial: a core code added later maps to `internal` until it is listed here.
-const fromCoreCode: Partial<
-  Record<ErrorCode | "too_large" | "rate_limited" | "missing_keys", CloudApiErrorCode>
-> = {
-  invalid_id: "invalid_input",
-  invalid_input: "invalid_input",
-  malformed_cbor: "invalid_input",
-  malformed_json: "malformed_json",
-  bad_signature: "unauthorized",
-  unknown_key: "unauthorized",
-  unauthorized: "unauthorized",
-  forbidden: "forbidden",
-  not_found: "not_found",
-  conflict: "conflict",
-  timeout: "unavailable",
-  unavailable: "unavailable",
-  payment_unknown_outcome: "unavailable",
-  internal: "internal",
-  too_large: "payload_too_large",
-  rate_limited: "rate_limited",
-  missing_keys: "unavailable",
-};
+/** The HTTP status of each cloud API error code (the table lives in @chargemesh/error-mapping). */
+export const statusOfApiError = httpStatusOfCloudApiCode;
 
 /** Fastify's own error codes (parser, limits) as API errors. */
 const fromFastifyCode: Record<string, CloudApiErrorCode> = {
@@ -65,7 +30,7 @@ const fromFastifyCode: Record<string, CloudApiErrorCode> = {
 /** Any thrown value as an ApiError: ours as is, core errors by code, fastify's by code, the rest `internal` (message hidden). Never throws. */
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
-  if (e instanceof ChargemeshError) return new ApiError(fromCoreCode[e.code] ?? "internal", e.message);
+  if (e instanceof ChargemeshError) return new ApiError(cloudApiCodeOf[e.code] ?? "internal", e.message);
   const code = (e as { code?: unknown })?.code;
   if (typeof code === "string" && code in fromFastifyCode)
     return new ApiError(fromFastifyCode[code]!, String((e as Error).message).slice(0, 300));
