@@ -1,8 +1,9 @@
 import type { BundleReport } from "@chargemesh/shared-model";
 import { INFORMATIONAL_CODES } from "@chargemesh/shared-model";
+import type { InvoiceSection } from "./invoiceCheck.js";
 
-/** The human-readable verdict the CLI prints. */
-export function reportText(file: string, r: BundleReport): string {
+/** The human-readable verdict the CLI prints (with the invoice recomputation when --tariffs was given). */
+export function reportText(file: string, r: BundleReport & { invoices?: InvoiceSection }): string {
   const lines = [
     `bundle ${file} of site ${r.siteId ?? "?"}: ${r.recordsRead} records, ${r.meters.length} meters, ${r.sessions.length} sessions`,
   ];
@@ -15,6 +16,16 @@ export function reportText(file: string, r: BundleReport): string {
   lines.push(
     `  trust: ${r.trust === "anchored" ? "operator keys from the trust anchors given" : "SELF-ASSERTED: the bundle's own operator keys (pass --trust <anchors> to verify against the operator's)"}`,
   );
+  if (r.invoices) {
+    const n = (k: string) => r.invoices!.recomputed.filter((x) => x.invoiced === k).length;
+    const failed = r.invoices.recomputed.filter((x) => x.totalMinor === null).length;
+    lines.push(
+      `  invoices: ${r.invoices.recomputed.length} complete sessions recomputed from their signed records (${r.invoices.timeZone}, ${r.invoices.tariffVersions} tariff version(s))${failed ? `, ${failed} not ratable` : ""}` +
+        (r.invoices.invoicesGiven === null
+          ? "; no --invoices given, nothing compared"
+          : `; of ${r.invoices.invoicesGiven} invoices given: ${n("equal")} equal bit for bit, ${n("differs")} differ, ${n("absent")} sessions without invoice`),
+    );
+  }
   if (!r.checks.timeCoverage)
     lines.push("  time coverage not checked (the trust anchors set no maxRecordGapMs)");
   for (const f of r.findings)

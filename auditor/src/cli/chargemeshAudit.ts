@@ -1,11 +1,14 @@
 /**
  * chargemesh-audit: the auditor's offline verifier of audit bundles (docs/auditing.md).
- *   verify <bundle> --trust <anchors.json> [--trust-key id=hex] [--until <time>] [--workers N] [--json]
+ *   verify <bundle> --trust <anchors.json> [--trust-key id=hex] [--until <time>] [--workers N]
+ *          [--tariffs <tariff.json> --time-zone <IANA> [--invoices <invoices.json>]] [--json]
  */
 import { openSync, readSync, closeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import type { BundleReport } from "@chargemesh/shared-model";
+import { checkInvoices } from "../invoiceCheck.js";
+import { knownTimeZone, loadInvoices, loadTariffs } from "../invoiceInput.js";
 import { defaultWorkerCount } from "../signatureWorkers.js";
 import { loadTrustAnchors } from "../trustInput.js";
 import { reportText } from "../reportText.js";
@@ -16,6 +19,7 @@ export const HELP = `chargemesh-audit: verify a chargemesh audit bundle offline
 usage:
   chargemesh-audit verify <bundle> --trust <anchors.json> [--trust ...] [--trust-key <keyId>=<hex>]
                           [--until <ISO time | epoch ms>] [--workers N] [--json]
+                          [--tariffs <tariff.json> --time-zone <IANA zone> [--invoices <invoices.json>]]
 
   --trust       the operator's trust anchors (JSON, docs/auditing.md "Trust anchors"), obtained
                 from the operator, never from the bundle; repeatable
@@ -24,6 +28,12 @@ usage:
                 bundle's own creation time, which the bundle asserts)
   --workers     signature-checking threads (default: every core; 0 = main thread)
   --json        the report as JSON (docs/auditing.md "JSON report")
+  --tariffs     the operator's OCPI 2.2.1 Tariff (or array of versions): every complete session's
+                invoice is recomputed from its verified signed begin and end records with
+                billing's own rating function (docs/auditing.md "Invoices")
+  --time-zone   the site's IANA time zone the tariff's time restrictions are local to (with --tariffs)
+  --invoices    what the financial ledger billed (cloud-peer exportInvoices, "chargemesh-invoices"
+                JSON): each invoice must equal the recomputation bit for bit (with --tariffs)
 
 bundles are written at the site (npm run site-export) or as demos (npm run demo-bundle).
 
@@ -89,6 +99,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         "trust-key": { type: "string", multiple: true },
         until: { type: "string" },
         workers: { type: "string" },
+        tariffs: { type: "string" },
+        "time-zone": { type: "string" },
+        invoices: { type: "string" },
       },
     });
   } catch (e) {
@@ -119,6 +132,20 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         : NaN;
   if (!Number.isSafeInteger(workers) || workers > 256)
     return usage(io, "--workers takes a whole number up to 256");
+  if (values.tariffs === undefined && (values["time-zone"] !== undefined || values.invoices !== undefined))
+    return usage(io, "--time-zone and --invoices go with --tariffs");
+  if (values.tariffs !== undefined && values["time-zone"] === undefined)
+    return usage(io, "--tariffs needs --time-zone <IANA zone> (the site's; OCPI tariffs carry none)");
+  const timeZone = values["time-zone"];
+  if (timeZone !== undefined && !knownTimeZone(timeZone))
+    return usage(io, `--time-zone takes an IANA time zone, got ${timeZone}`);
+  const tariffs = values.tariffs === undefined ? null : loadTariffs(values.tariffs);
+  const invoices = values.invoices === undefined ? null : loadInvoices(values.invoices);
+  for (const loaded of [tariffs, invoices])
+    if (loaded && !loaded.ok) {
+      io.err(`${loaded.error.message}\n`);
+      return EXIT.unreadable;
+    }
   const anchors = loadTrustAnchors(values.trust ?? [], values["trust-key"] ?? []);
   if (!anchors.ok) {
     io.err(`${anchors.error.message}\n`);
@@ -138,6 +165,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     io.err(`cannot read ${file}: ${(e as Error).message}\n`);
     return EXIT.unreadable;
   }
+  if (tariffs?.ok)
+    report = checkInvoices(report, {
+      tariffs: tariffs.value,
+      timeZone: timeZone!,
+      invoices: invoices?.ok ? invoices.value : null,
+    });
   const code =
     report.verdict === "verified"
       ? EXIT.verified

@@ -20,3 +20,4 @@ export * from "./payments/stripePaymentProvider.js";
 export * from "./ocpiSessionRater.js";
 export * from "./ledgerViewSessionSource.js";
 export * from "./embeddedBilling.js";
+export * from "./invoiceExport.js";

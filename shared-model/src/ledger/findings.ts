@@ -1,6 +1,7 @@
 /**
  * Finding codes of the ledger verifier (docs/auditing.md "Finding codes"). Codes never change once
- * released. `duplicate_record` and `claim_behind_records` are informational; every other code fails.
+ * released. `duplicate_record`, `claim_behind_records`, `session_not_invoiced` and
+ * `discount_not_recomputed` are informational; every other code fails.
  */
 export type FindingCode =
   | "malformed_bundle"
@@ -31,11 +32,19 @@ export type FindingCode =
   | "claim_without_records"
   | "session_without_claim"
   | "duplicate_claim"
-  | "total_mismatch";
+  | "total_mismatch"
+  // Invoice recomputation (`chargemesh-audit verify --tariffs`, docs/auditing.md "Invoices").
+  | "invoice_mismatch"
+  | "invoice_without_session"
+  | "rating_failed"
+  | "session_not_invoiced"
+  | "discount_not_recomputed";
 
 export const INFORMATIONAL_CODES: ReadonlySet<FindingCode> = new Set([
   "duplicate_record",
   "claim_behind_records",
+  "session_not_invoiced",
+  "discount_not_recomputed",
 ]);
 
 export interface Finding {
@@ -48,7 +57,7 @@ export interface Finding {
   /** Position of the record (or certificate) in the input, when the finding concerns one. */
   readonly index?: number;
   readonly sessionId?: string;
-  /** The claim field that disagrees with the signed records (claim_mismatch). */
+  /** The claim field that disagrees with the signed records (claim_mismatch), or the invoice fields (invoice_mismatch). */
   readonly field?: string;
 }
 

@@ -51,6 +51,12 @@ export interface SessionEnergy {
   readonly energyWh: number;
   /** Both a begin and an end record verified. */
   readonly complete: boolean;
+  /** Meter time of the begin and of the end record (null without one): what rating needs. */
+  readonly beginTimeMs: number | null;
+  readonly endTimeMs: number | null;
+  /** SHA-256 (hex) of the begin and the end record's shipped bytes: invoices name them byte for byte. */
+  readonly beginRecordHash: string | null;
+  readonly endRecordHash: string | null;
 }
 
 export type Verdict = "verified" | "self-asserted" | "failed";
@@ -124,7 +130,12 @@ interface SessionState {
   begin: Mark | null;
   end: Mark | null;
   last: Mark | null;
+  beginHash: Uint8Array | null;
+  endHash: Uint8Array | null;
 }
+
+const hexOf = (b: Uint8Array | null) =>
+  b === null ? null : Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 const ZERO_HASH = new Uint8Array(32);
 const sameBytes = (a: Uint8Array, b: Uint8Array) => {
@@ -314,7 +325,7 @@ export class LedgerVerifier {
     m.records++;
     m.first ??= mark;
     m.last = mark;
-    if (body.sessionId !== null) this.sessionRecord(body, mark, p.index);
+    if (body.sessionId !== null) this.sessionRecord(body, mark, p.index, hash);
   }
 
   /** A claim about a session (claims come after the records). */
@@ -391,6 +402,10 @@ export class LedgerVerifier {
       lastWh: (s.end ?? s.last)?.registerWh ?? null,
       energyWh: s.begin ? (s.end ?? s.last ?? s.begin).registerWh - s.begin.registerWh : 0,
       complete: s.begin !== null && s.end !== null,
+      beginTimeMs: s.begin?.timeMs ?? null,
+      endTimeMs: s.end?.timeMs ?? null,
+      beginRecordHash: hexOf(s.beginHash),
+      endRecordHash: hexOf(s.endHash),
     }));
     if (this.opts.checkClaims) this.checkClaims(new Map(sessions.map((s) => [s.sessionId as string, s])));
     const deliveredWh = meters.reduce((a, m) => a + (m.lastRegisterWh - m.firstRegisterWh), 0);
@@ -501,14 +516,22 @@ export class LedgerVerifier {
     }
   }
 
-  private sessionRecord(body: MeterRecordBody, mark: Mark, index: number): void {
+  private sessionRecord(body: MeterRecordBody, mark: Mark, index: number, hash: Uint8Array): void {
     const id = body.sessionId!;
     let s = this.sessions.get(id);
     const at = { meterId: body.meterId as string, seq: body.seq, index, sessionId: id as string };
     if (!s)
       this.sessions.set(
         id,
-        (s = { meterId: body.meterId, stallId: body.stallId, begin: null, end: null, last: null }),
+        (s = {
+          meterId: body.meterId,
+          stallId: body.stallId,
+          begin: null,
+          end: null,
+          last: null,
+          beginHash: null,
+          endHash: null,
+        }),
       );
     else if (s.meterId !== body.meterId || s.stallId !== body.stallId) {
       return this.add({
@@ -531,8 +554,14 @@ export class LedgerVerifier {
         message: `session ${id}: ${problem} (meter ${body.meterId} seq ${body.seq})`,
         ...at,
       });
-    if (body.kind === "begin" && s.begin === null && s.last === null) s.begin = mark;
-    if (body.kind === "end" && s.end === null) s.end = mark;
+    if (body.kind === "begin" && s.begin === null && s.last === null) {
+      s.begin = mark;
+      s.beginHash = hash;
+    }
+    if (body.kind === "end" && s.end === null) {
+      s.end = mark;
+      s.endHash = hash;
+    }
     s.last = mark;
   }
 

@@ -15,3 +15,5 @@ export * from "./invoiceRounding.js";
 export * from "./sessionRating.js";
 export * from "./losslessJson.js";
 export * from "./parseRatingInput.js";
+export * from "./verifiedSessionRating.js";
+export * from "./invoiceExport.js";
