@@ -7,8 +7,8 @@ import { ROOT, audit, readBundle } from "./bundleForgery.js";
 
 /**
  * `verify --tariffs --invoices`: a simulated site's bundle billed the cloud's way (the reconciler with
- * OcpiSessionRater on a SQLite financial ledger, exported with exportInvoices), then recomputed by the
- * auditor from the signed records with the same rating function.
+ * OcpiSessionRater on a SQLite financial ledger, exported with `npm run invoice-export`), then
+ * recomputed by the auditor from the signed records with the same rating function.
  */
 const dir = mkdtempSync(join(tmpdir(), "cm-invoices-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,14 +47,12 @@ beforeAll(() => {
   if (sim.status !== 0) throw new Error(`sim:site failed (${sim.status}): ${sim.stderr}`);
   anchors = `${bundle}.anchors.json`;
   invoices = join(dir, "invoices.json");
-  const bill = tsx("cloud-peer/test/billing/billBundleForAudit.ts", [
-    bundle,
-    anchors,
-    TARIFF,
-    ZONE,
-    invoices,
-  ]);
+  const db = join(dir, "ledger.sqlite");
+  const bill = tsx("cloud-peer/test/billing/billBundleForAudit.ts", [bundle, anchors, TARIFF, ZONE, db]);
   if (bill.status !== 0) throw new Error(`billing failed (${bill.status}): ${bill.stderr}`);
+  const exported = tsx("scripts/exportInvoices.ts", ["--db", db, "--out", invoices]);
+  if (exported.status !== 0)
+    throw new Error(`invoice-export failed (${exported.status}): ${exported.stderr}`);
   billed = JSON.parse(readFileSync(invoices, "utf8")) as InvoiceFile;
 }, 360_000);
 

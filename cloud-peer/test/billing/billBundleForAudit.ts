@@ -1,11 +1,11 @@
 /**
  * Test fixture (run with tsx by auditor/test/invoiceRecompute.test.ts): bills a site's audit bundle
  * the way the cloud does (SignedRecordSessionSource verifying against the operator's keys, the
- * BillingReconciler with OcpiSessionRater on a SQLite financial ledger, the payment simulator), then
- * writes the ledger's invoices file with exportInvoices. Every contract gets a standard EUR account.
- *   billBundleForAudit <bundle> <anchors.json> <tariff.json> <IANA zone> <invoices-out.json>
+ * BillingReconciler with OcpiSessionRater on a SQLite financial ledger file, the payment simulator);
+ * `npm run invoice-export` then writes the ledger's invoices. Every contract gets a standard EUR account.
+ *   billBundleForAudit <bundle> <anchors.json> <tariff.json> <IANA zone> <ledger.sqlite>
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import {
   SeededRandom,
   VirtualClock,
@@ -29,9 +29,8 @@ import { OcpiSessionRater } from "../../src/billing/ocpiSessionRater.js";
 import { PaymentSimulator } from "../../src/billing/payments/paymentSimulator.js";
 import { SimulatedPaymentProvider } from "../../src/billing/payments/simulatedPaymentProvider.js";
 import { SignedRecordSessionSource } from "../../src/billing/signedRecordSessionSource.js";
-import { exportInvoices } from "../../src/billing/invoiceExport.js";
 
-const [bundleFile, anchorsFile, tariffFile, timeZone, out] = process.argv.slice(2);
+const [bundleFile, anchorsFile, tariffFile, timeZone, dbFile] = process.argv.slice(2);
 const must = <T>(r: { ok: true; value: T } | { ok: false; error: Error }): T => {
   if (!r.ok) throw r.error;
   return r.value;
@@ -54,7 +53,7 @@ contracts.forEach((c, i) => {
     network: "visa",
   });
 });
-const ledger = openSqliteFinancialLedger(":memory:");
+const ledger = openSqliteFinancialLedger(dbFile!);
 const source = new SignedRecordSessionSource(
   () => [
     {
@@ -82,8 +81,6 @@ const reconciler = new BillingReconciler({
   notificationSink: new InMemoryNotificationSink(),
   clock,
 });
-await reconciler.runUntilQuiet();
-const text = await exportInvoices(ledger);
-writeFileSync(out!, text);
-process.stdout.write(JSON.stringify({ invoices: JSON.parse(text).invoices.length }) + "\n");
+const report = await reconciler.runUntilQuiet();
+process.stdout.write(JSON.stringify({ invoicesWritten: report.invoicesWritten }) + "\n");
 await ledger.close();
