@@ -75,6 +75,8 @@ function compare(
   const check = (name: string, equal: boolean) => void (equal || fields.push(name));
   check("meterId", billed.meterId === s.meterId);
   check("stallId", billed.stallId === s.stallId);
+  // Neither side is signed by a meter: this cross-checks the site's claim against the cloud's invoice.
+  check("contractId", billed.contractId === s.claimedContractId);
   check("beginRecord", billed.beginRecordHash === s.beginRecordHash);
   check("endRecord", billed.endRecordHash === s.endRecordHash);
   check("currency", billed.currency === mine.currency);

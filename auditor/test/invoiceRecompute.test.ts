@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ROOT, audit, readBundle } from "./bundleForgery.js";
+import { ROOT, audit, readBundle, writeBundle } from "./bundleForgery.js";
 
 /**
  * `verify --tariffs --invoices`: a simulated site's bundle billed the cloud's way (the reconciler with
@@ -133,6 +133,36 @@ describe("chargemesh-audit verify --tariffs: invoices recomputed from the signed
     const { status, report } = verify(["--invoices", file]);
     expect(status).toBe(1);
     expect(report!.findingCounts).toEqual({ invoice_without_session: 1, session_not_invoiced: 1 });
+  });
+
+  test("a claim's contract is unsigned: edited, the bundle alone still verifies; the cloud's invoices expose it", () => {
+    const genuine = readBundle(bundle);
+    const victim = billed.invoices[1]!.sessionId;
+    const relabelled = writeBundle(join(dir, "relabelled.cbor"), {
+      ...genuine,
+      sessions: genuine.sessions.map((c) =>
+        c.sessionId === victim ? { ...c, contractId: "DE-XXX-C99999999-9" as typeof c.contractId } : c,
+      ),
+    });
+    const alone = audit(["verify", relabelled, "--trust", anchors]);
+    expect(alone.status).toBe(0);
+    const r = audit([
+      "verify",
+      relabelled,
+      "--trust",
+      anchors,
+      "--tariffs",
+      TARIFF,
+      "--time-zone",
+      ZONE,
+      "--invoices",
+      invoices,
+      "--json",
+    ]);
+    expect(r.status).toBe(1);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.findingCounts).toEqual({ invoice_mismatch: 1 });
+    expect(report.findings[0]).toMatchObject({ sessionId: victim, field: "contractId" });
   });
 
   test("another tariff than the billed one makes every invoice differ", () => {

@@ -16,6 +16,7 @@ export function exportedInvoice(inv: StoredInvoice): ExportedInvoice {
     meterId: inv.meterId,
     stallId: inv.stallId,
     accountId: inv.accountId,
+    contractId: inv.contractId,
     currency: inv.currency,
     tariffId: inv.tariffId,
     beginRecordHash: hex(recordHash(basis.beginRecord)),

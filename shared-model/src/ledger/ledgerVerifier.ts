@@ -57,6 +57,8 @@ export interface SessionEnergy {
   /** SHA-256 (hex) of the begin and the end record's shipped bytes: invoices name them byte for byte. */
   readonly beginRecordHash: string | null;
   readonly endRecordHash: string | null;
+  /** The contract the session's (first) claim names: the site's word, no record signs it; null without one. */
+  readonly claimedContractId: string | null;
 }
 
 export type Verdict = "verified" | "self-asserted" | "failed";
@@ -392,6 +394,9 @@ export class LedgerVerifier {
         code: "empty_bundle",
         message: `the bundle holds no verified record (${this.recordsRead} read)`,
       });
+    const claimedContract = new Map<string, string | null>();
+    for (const c of this.claims)
+      if (!claimedContract.has(c.sessionId)) claimedContract.set(c.sessionId, c.contractId);
     const sessions: SessionEnergy[] = [...this.sessions].map(([sessionId, s]) => ({
       sessionId,
       meterId: s.meterId,
@@ -406,6 +411,7 @@ export class LedgerVerifier {
       endTimeMs: s.end?.timeMs ?? null,
       beginRecordHash: hexOf(s.beginHash),
       endRecordHash: hexOf(s.endHash),
+      claimedContractId: claimedContract.get(sessionId) ?? null,
     }));
     if (this.opts.checkClaims) this.checkClaims(new Map(sessions.map((s) => [s.sessionId as string, s])));
     const deliveredWh = meters.reduce((a, m) => a + (m.lastRegisterWh - m.firstRegisterWh), 0);

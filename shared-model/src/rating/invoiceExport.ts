@@ -23,6 +23,8 @@ export interface ExportedInvoice {
   readonly meterId: string;
   readonly stallId: string;
   readonly accountId: string;
+  /** The contract (eMAID) billing charged the session to: the cloud's record, unsigned by any meter. */
+  readonly contractId: string;
   readonly currency: string;
   readonly tariffId: string;
   /** SHA-256 (hex) of the signed begin and end records the basis was rated from, as shipped. */
@@ -47,6 +49,7 @@ const fileSchema = z.object({
       meterId: z.string(),
       stallId: z.string(),
       accountId: z.string(),
+      contractId: z.string(),
       currency: z.string().regex(/^[A-Z]{3}$/),
       tariffId: z.string(),
       beginRecordHash: hex64,
