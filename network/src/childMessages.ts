@@ -15,6 +15,28 @@ export interface SiteFigures {
   readonly gridLimitW: number;
   /** Its simulated day has run out (the site stays up: API, sync). */
   readonly dayComplete: boolean;
+  /** The config document in force; null when it holds none. */
+  readonly config: SiteConfigFigures | null;
+}
+
+/** The config document a site works from, as the site reports it. */
+export interface SiteConfigFigures {
+  readonly version: number;
+  /** "cloud": the cloud's document is in force; "provisioned": the copy the site was provisioned with. */
+  readonly source: "cloud" | "provisioned";
+  readonly trustAnchors: number;
+  /** Contracts it marks blocked (billing's standing after an unpaid debt). */
+  readonly blockedContracts: number;
+}
+
+/** A simulated site's provisioned trust (the simulation's PKI stands in for the operator's), byte strings in base64. */
+export interface SiteTrust {
+  readonly anchors: readonly string[];
+  readonly revocationList: {
+    readonly signed: string;
+    readonly issuedAtMs: number;
+    readonly nextUpdateMs: number;
+  } | null;
 }
 
 /** What the cloud knows of one site's sync. */
@@ -37,6 +59,8 @@ export type SiteMessage =
       readonly kiosk: boolean;
       /** The contract IDs (eMAIDs) of its simulated cars: the cloud puts accounts on file for them. */
       readonly contracts: readonly string[];
+      /** Its provisioned trust: the cloud's config document for it carries the same, so the site adopts it. */
+      readonly trust: SiteTrust;
     }
   | { readonly type: "figures"; readonly figures: SiteFigures };
 
@@ -80,6 +104,7 @@ export type ToCloud =
       readonly rootUrl: string;
       /** The site's cars' contracts: billed to the demo accounts. */
       readonly contracts: readonly string[];
+      readonly trust: SiteTrust;
     }
   | { readonly type: "stop" };
 
@@ -96,6 +121,8 @@ export interface SiteProcessArgs {
   /** The technician credential's file (0600; a secret never goes on a command line). */
   readonly technicianTokenFile: string;
   readonly kioskDir: string | null;
+  /** Browser origins besides its own that may open its live feed (the cloud's driver app, for the dashboard's local fallback). */
+  readonly allowedOrigins: readonly string[];
 }
 
 /** The cloud process's single JSON argument. */
@@ -108,5 +135,7 @@ export interface CloudProcessArgs {
   readonly operatorTokenFile: string;
   /** The demo driver's password file (0600, drawn once per data directory). */
   readonly demoPasswordFile: string;
+  /** Simulated drivers whose card the payment simulator declines. */
+  readonly decliningDrivers: number;
   readonly driverAppDir: string | null;
 }

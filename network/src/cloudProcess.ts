@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { contractId, cryptoRandom, systemClock } from "@chargemesh/shared-model";
-import type { ContractId } from "@chargemesh/shared-model";
+import type { ConfigDocument, ContractId } from "@chargemesh/shared-model";
 import {
   CloudPeer,
   DriverAccounts,
@@ -23,7 +23,8 @@ import {
 } from "@chargemesh/cloud-peer";
 import type { CloudApi, EmbeddedBilling } from "@chargemesh/cloud-peer";
 import { loadOrCreatePrivateKey } from "@chargemesh/edge-node";
-import type { CloudMessage, CloudProcessArgs, ToCloud } from "./childMessages.js";
+import type { CloudMessage, CloudProcessArgs, SiteTrust, ToCloud } from "./childMessages.js";
+import { simSiteConfigUpdate } from "./simSiteConfig.js";
 import { childLogger } from "./childLogger.js";
 import { DEMO_CONFIG_TARIFF, DEMO_TIME_ZONE, loadDemoTariffs } from "./demoTariff.js";
 import { planDemoDrivers } from "./demoDrivers.js";
@@ -82,18 +83,35 @@ function openAccounts(contracts: readonly string[]): void {
     .map((c) => contractId(c));
   if (fresh.length === 0) return;
   const demoOpen = accounts.get("acct-demo") !== null;
-  const plan = planDemoDrivers(fresh, demoOpen ? null : demoPassword, accounts.list().length + 1);
+  const plan = planDemoDrivers(
+    fresh,
+    demoOpen ? null : demoPassword,
+    accounts.list().length + 1,
+    demoOpen ? 0 : args.decliningDrivers,
+  );
   addDemoAccounts(accounts, plan.specs, (n) => new Uint8Array(randomBytes(n)));
   bill.addAccounts(plan.onFile);
   log.info({ contracts: fresh.length, accounts: plan.specs.length }, "demo accounts on file");
+}
+
+/** Each registered site's provisioned trust, as it last reported it. */
+const trustBySite = new Map<string, SiteTrust>();
+/** Brings a site's config document up to its trust, the demo tariff and the contracts on file (when it lacks any). */
+function publishSiteConfig(siteId: string, trust: SiteTrust): void {
+  const held = cloud.currentDoc(cloud.configs.urlOf(siteId)) as ConfigDocument | null;
+  const contracts = accounts.list().flatMap((a) => a.contracts.map((c) => c.contractId));
+  const update = simSiteConfigUpdate(held, { trust, tariffs: [DEMO_CONFIG_TARIFF], contracts });
+  if (!update) return;
+  cloud.configs.publish(siteId, update);
+  log.info({ site: siteId, anchors: trust.anchors.length }, "config document published for the site");
 }
 
 channel.onMessage((m) => {
   if (m.type !== "register") return;
   cloud.registerSite(m.siteId, m.peerId, m.rootUrl);
   openAccounts(m.contracts);
-  const held = cloud.currentDoc(cloud.configs.urlOf(m.siteId)) as { tariffs?: unknown[] } | null;
-  if (!held?.tariffs?.length) cloud.configs.publish(m.siteId, (d) => void (d.tariffs = [DEMO_CONFIG_TARIFF]));
+  trustBySite.set(m.siteId, m.trust);
+  for (const [siteId, trust] of trustBySite) publishSiteConfig(siteId, trust);
   log.info({ site: m.siteId, peerId: m.peerId, rootUrl: m.rootUrl }, "site registered");
   channel.send({ type: "registered", siteId: m.siteId, configUrl: cloud.configs.urlOf(m.siteId) });
 });

@@ -1,4 +1,4 @@
-import type { AccountOnFile, AccountId, DemoAccountSpec } from "@chargemesh/cloud-peer";
+import type { AccountOnFile, AccountId, DeclineSpec, DemoAccountSpec } from "@chargemesh/cloud-peer";
 import { currencyCode } from "@chargemesh/cloud-peer";
 import type { ContractId } from "@chargemesh/shared-model";
 
@@ -16,12 +16,15 @@ export interface DemoDriverPlan {
  * Who pays for the simulated cars' contracts: the first time, the demo driver (whose password is
  * `demoPassword`) holds the first fifth of the contracts (at least one), sorted by eMAID; every other
  * contract gets an account of its own (`acct-<n>` from `firstAccountNo`, a password nobody is told).
- * Every account pays with a simulated Visa card. Pure; `fresh` must hold contracts no account holds.
+ * Every account pays with a simulated Visa card; the first `declining` of the single-contract accounts
+ * have cards the payment simulator declines (insufficient funds, every attempt), so their debt blocks
+ * their contract at the sites. Pure; `fresh` must hold contracts no account holds.
  */
 export function planDemoDrivers(
   fresh: readonly ContractId[],
   demoPassword: string | null,
   firstAccountNo: number,
+  declining = 0,
 ): DemoDriverPlan {
   const sorted = [...new Set(fresh)].sort();
   const demoCount = demoPassword === null ? 0 : Math.max(1, Math.ceil(sorted.length / 5));
@@ -31,6 +34,7 @@ export function planDemoDrivers(
     name: string;
     password?: string;
     contracts: ContractId[];
+    declines?: boolean;
   }[] = [];
   if (demoCount > 0 && sorted.length > 0)
     groups.push({
@@ -40,13 +44,16 @@ export function planDemoDrivers(
       password: demoPassword!,
       contracts: sorted.slice(0, demoCount),
     });
-  sorted.slice(demoCount).forEach((c, i) => {
+  const others = sorted.slice(demoCount);
+  others.forEach((c, i) => {
     const n = firstAccountNo + i;
+    const declines = i < declining;
     groups.push({
       accountId: `acct-${n}`,
       email: `driver-${n}@demo.chargemesh.example`,
-      name: `Simulated driver ${n}`,
+      name: declines ? `Simulated driver ${n} (card declines)` : `Simulated driver ${n}`,
       contracts: [c],
+      declines,
     });
   });
   return {
@@ -72,6 +79,13 @@ export function planDemoDrivers(
         network: "visa" as const,
       },
       contracts: g.contracts,
+      ...(g.declines ? { declines: ALWAYS_DECLINES } : {}),
     })),
   };
 }
+
+/** Insufficient funds (Visa 51, retryable within the card-network limits), for every attempt the reconciler may make. */
+const ALWAYS_DECLINES: readonly DeclineSpec[] = Array.from({ length: 64 }, () => ({
+  declineCode: "insufficient_funds",
+  networkDeclineCode: "51",
+}));

@@ -8,6 +8,8 @@ export interface NetworkFlags {
   readonly stalls: number;
   readonly vehicles: number;
   readonly speed: number;
+  /** Simulated drivers whose card the payment simulator declines (their debt blocks their contract). */
+  readonly decliningDrivers: number;
   /** First site's API port; the cloud's HTTP on +100 and libp2p on +101. 0: any free ports. */
   readonly port: number;
   readonly data: string;
@@ -30,6 +32,9 @@ crashed one. Prints every URL at start, then a summary every few seconds. Ctrl-C
   --stalls N          stalls per site (1-200, default 20)
   --vehicles N        cars arriving per site over the simulated day (0-100000, default 300)
   --speed N           simulated seconds per wall-clock second (1-100000, default 60)
+  --declining-drivers N
+                      simulated drivers whose card the payment SIMULATOR declines: their debt
+                      blocks their contract at every site (0-20, default 1)
   --port N            first site's local API port; sites on N, N+1, ...; the cloud's HTTP on N+100,
                       its libp2p on N+101 (1024-65434, or 0 for any free ports; default 8710)
   --data DIR          data directory: stores, identities, credentials, logs (default .data/network)
@@ -46,6 +51,7 @@ const OPTIONS = {
   stalls: { type: "string", default: "20" },
   vehicles: { type: "string", default: "300" },
   speed: { type: "string", default: "60" },
+  "declining-drivers": { type: "string", default: "1" },
   port: { type: "string", default: "8710" },
   data: { type: "string", default: ".data/network" },
   seconds: { type: "string" },
@@ -77,6 +83,7 @@ export function parseNetworkFlags(argv: readonly string[]): Result<NetworkFlags>
       stalls: integerFlag("stalls", values.stalls, 1, 200),
       vehicles: integerFlag("vehicles", values.vehicles, 0, 100_000),
       speed: integerFlag("speed", values.speed, 1, 100_000),
+      decliningDrivers: integerFlag("declining-drivers", values["declining-drivers"], 0, 20),
       port,
       data: values.data,
       seconds: values.seconds === undefined ? null : integerFlag("seconds", values.seconds, 1, 31_536_000),

@@ -34,6 +34,8 @@ export interface NetworkLayout {
   readonly cloudLibp2pPort: number;
   readonly kioskDir: string | null;
   readonly driverAppDir: string | null;
+  /** Simulated drivers whose card the payment simulator declines (default 0). */
+  readonly decliningDrivers?: number;
   /** A child not ready after this is killed and restarted (default 10 min: a loaded machine is slow). */
   readonly readyTimeoutMs?: number;
 }
@@ -86,7 +88,14 @@ interface SiteSlot {
   ready: Extract<SiteMessage, { type: "ready" }> | null;
   figures: SiteFigures | null;
   /** The cloud incarnation that admitted this site, with what it admitted, and the config URL it answered. */
-  registration: { incarnation: number; peerId: string; rootUrl: string; configUrl: string | null } | null;
+  registration: {
+    incarnation: number;
+    peerId: string;
+    rootUrl: string;
+    /** The trust it registered with (a restarted simulated site draws a new PKI). */
+    trust: string;
+    configUrl: string | null;
+  } | null;
 }
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -135,6 +144,7 @@ export class NetworkSupervisor {
       libp2pPort: layout.cloudLibp2pPort,
       operatorTokenFile,
       demoPasswordFile,
+      decliningDrivers: layout.decliningDrivers ?? 0,
       driverAppDir: layout.driverAppDir,
     };
     this.cloud = this.child<CloudMessage, ToCloud>("cloud", here("./cloudProcess.ts"), cloudArgs, (m) =>
@@ -219,6 +229,11 @@ export class NetworkSupervisor {
       seed: i + 1,
       technicianTokenFile,
       kioskDir: this.layout.kioskDir,
+      // The driver app the cloud serves reads the site's live feed when the cloud is silent.
+      allowedOrigins: [
+        `http://127.0.0.1:${this.layout.cloudHttpPort}`,
+        `http://localhost:${this.layout.cloudHttpPort}`,
+      ],
     };
     const slot: SiteSlot = {
       siteId,
@@ -308,14 +323,27 @@ export class NetworkSupervisor {
 
   /** Registers the site with the running cloud unless this cloud already admitted exactly it; then its config. */
   private admit(site: SiteSlot): void {
-    const { peerId, rootUrl, contracts } = site.ready!;
+    const { peerId, rootUrl, contracts, trust } = site.ready!;
+    const trustKey = JSON.stringify(trust);
     const r = site.registration;
-    if (r && r.incarnation === this.cloudIncarnation && r.peerId === peerId && r.rootUrl === rootUrl) {
+    if (
+      r &&
+      r.incarnation === this.cloudIncarnation &&
+      r.peerId === peerId &&
+      r.rootUrl === rootUrl &&
+      r.trust === trustKey
+    ) {
       if (r.configUrl) site.child.send({ type: "config", configUrl: r.configUrl });
       return;
     }
-    site.registration = { incarnation: this.cloudIncarnation, peerId, rootUrl, configUrl: null };
-    this.cloud.send({ type: "register", siteId: site.siteId, peerId, rootUrl, contracts });
+    site.registration = {
+      incarnation: this.cloudIncarnation,
+      peerId,
+      rootUrl,
+      trust: trustKey,
+      configUrl: null,
+    };
+    this.cloud.send({ type: "register", siteId: site.siteId, peerId, rootUrl, contracts, trust });
   }
 
   private settle(name: string): void {

@@ -17,7 +17,8 @@ import {
   technicianTokenDigest,
 } from "@chargemesh/edge-node";
 import type { LocalApi } from "@chargemesh/edge-node";
-import type { SiteFigures, SiteMessage, SiteProcessArgs, ToSite } from "./childMessages.js";
+import type { ConfigDocument } from "@chargemesh/shared-model";
+import type { SiteFigures, SiteMessage, SiteProcessArgs, SiteTrust, ToSite } from "./childMessages.js";
 import { childLogger } from "./childLogger.js";
 import { ParentChannel } from "./parentChannel.js";
 import { readSecret } from "./secretFile.js";
@@ -99,7 +100,7 @@ apiDeps = siteLocalApiDeps(running.controller, {
   sync: { node, cloudPeers: [dial] },
   simulated: ["meters", "power stages", "vehicle links", "cars"],
   kioskDir: args.kioskDir,
-  overrides: { log },
+  overrides: { log, allowedOrigins: args.allowedOrigins },
 });
 api = await startLocalApi(apiDeps, "127.0.0.1", args.apiPort);
 
@@ -115,6 +116,8 @@ dayRun = running.run().then(
   },
 );
 
+// Not attached to the cloud's document yet: this is the copy the site was provisioned with.
+const provisioned = running.controller.configDocument.current();
 setInterval(() => channel.send({ type: "figures", figures: figuresOf(running) }), 1_000).unref();
 channel.send({
   type: "ready",
@@ -123,6 +126,7 @@ channel.send({
   apiUrl: api.url,
   kiosk: args.kioskDir !== null,
   contracts: running.contractIds(),
+  trust: trustOf(provisioned),
 });
 log.info({ api: api.url, peerId }, "site ready");
 
@@ -140,5 +144,28 @@ function figuresOf(s: SimulatedSite): SiteFigures {
     powerW,
     gridLimitW: s.config.gridLimitW,
     dayComplete,
+    config: configOf(s.controller.configDocument.current()),
+  };
+}
+
+function configOf(doc: ConfigDocument | null): SiteFigures["config"] {
+  if (!doc) return null;
+  return {
+    version: doc.version,
+    source: doc === provisioned ? "provisioned" : "cloud",
+    trustAnchors: doc.trustAnchors.length,
+    blockedContracts: Object.values(doc.accountStanding).filter((s) => s.standing === "blocked").length,
+  };
+}
+
+/** The provisioned document's anchors and signed revocation list, for the cloud to publish to this site. */
+function trustOf(doc: ConfigDocument | null): SiteTrust {
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
+  const list = doc?.revocationList ?? null;
+  return {
+    anchors: (doc?.trustAnchors ?? []).map(b64),
+    revocationList: list
+      ? { signed: b64(list.signed), issuedAtMs: list.issuedAtMs, nextUpdateMs: list.nextUpdateMs }
+      : null,
   };
 }

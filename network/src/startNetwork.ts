@@ -55,6 +55,7 @@ async function main(): Promise<number> {
       stalls: flags.stalls,
       vehicles: flags.vehicles,
       speed: flags.speed,
+      decliningDrivers: flags.decliningDrivers,
       dataDir,
       jsonLogs: flags.jsonLogs,
       sitePorts: ports.slice(0, flags.sites),

@@ -24,6 +24,22 @@ describe("planDemoDrivers", () => {
     expect(new Set(plan.onFile.map((a) => a.account.paymentMethod)).size).toBe(6);
   });
 
+  it("gives the first `declining` single-contract accounts a card the simulator declines, every attempt, with a retryable code", () => {
+    const plan = planDemoDrivers(contracts, "secret-password-0123", 1, 2);
+    expect(plan.onFile.map((a) => a.declines !== undefined)).toEqual([
+      false,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(plan.specs[1]!.name).toMatch(/card declines/);
+    expect(plan.onFile[1]!.declines!.length).toBeGreaterThan(15);
+    expect(plan.onFile[1]!.declines!.every((d) => d.declineCode === "insufficient_funds")).toBe(true);
+    expect(planDemoDrivers(contracts, "secret-password-0123", 1).onFile.some((a) => a.declines)).toBe(false);
+  });
+
   it("opens no second demo driver and numbers later accounts on", () => {
     const plan = planDemoDrivers(contracts.slice(0, 2), null, 7);
     expect(plan.specs.map((s) => s.accountId)).toEqual(["acct-7", "acct-8"]);

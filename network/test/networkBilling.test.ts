@@ -1,9 +1,16 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cloudApiPaths } from "@chargemesh/shared-model/contracts";
-import type { HistoryResponse, ReceiptResponse, SignInResponse } from "@chargemesh/shared-model/contracts";
+import type {
+  AccountResponse,
+  HistoryResponse,
+  ReceiptResponse,
+  SessionsResponse,
+  SignInResponse,
+} from "@chargemesh/shared-model/contracts";
 import { until } from "../../testing/until.js";
 import { NetworkProcess } from "../src/networkProcess.js";
 import type { NetworkEvent } from "../src/networkProcess.js";
@@ -18,8 +25,33 @@ function counter(text: string, name: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** The status a WebSocket handshake to `url` from a browser at `origin` gets (101: opened). */
+function handshake(url: string, origin: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url.replace(/^ws/, "http"), {
+      headers: {
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": Buffer.from("0123456789abcdef").toString("base64"),
+        origin,
+      },
+    });
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("response", (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 describe("npm start bills (real processes)", () => {
-  it("invoices every completed, synced session exactly once (further passes write none) and the demo driver signs in and reads a receipt whose energy is the session's signed energy", async () => {
+  it("invoices every completed, synced session exactly once (further passes write none) and the demo driver signs in and reads a receipt whose energy is the session's signed energy; a declined card's standing reaches the site", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cm-network-billing-"));
     const net = new NetworkProcess([
       "--port",
@@ -135,6 +167,45 @@ describe("npm start bills (real processes)", () => {
         invoiceRefs.add(r.receipt!.invoiceRef);
       }
       expect(invoiceRefs.size).toBe(mine.length);
+      const account = (await (
+        await fetch(cloud + cloudApiPaths.account, { headers: auth })
+      ).json()) as AccountResponse;
+      expect(account.standing).toEqual({ state: "good", debtMinor: 0, currency: "EUR", source: "billing" });
+
+      // The declining driver's card is declined: its debt blocks its contract in the cloud's config
+      // document, which the site works from (it carries the site's trust anchors).
+      const declined = await net.waitFor(
+        (e) => {
+          const s = summary(e);
+          const config = s?.sites[0]?.figures?.config;
+          return (
+            s?.cloud.billing &&
+            s.cloud.billing.paymentsDeclined >= 1 &&
+            config?.source === "cloud" &&
+            config.trustAnchors > 0 &&
+            config.blockedContracts >= 1 &&
+            s
+          );
+        },
+        "a declined payment and the blocked contract at the site",
+        120_000,
+      );
+      expect(declined.sites[0]!.figures!.config!.blockedContracts).toBe(1);
+      const site = urls.find((u) => u.owner === "site-1" && u.what === "sessions")!;
+      const sessions = (await (
+        await fetch(`${site.url}?limit=500`, {
+          headers: { authorization: site.credential!.header.replace(/^Authorization: /, "") },
+        })
+      ).json()) as SessionsResponse;
+      // Any car refused at the site was refused for its account's standing (the blocked contract).
+      const refused = sessions.sessions.filter((x) => x.state === "rejected");
+      expect(refused.every((x) => x.authorization?.reason === "AccountBlocked")).toBe(true);
+      expect(new Set(refused.map((x) => x.contractId)).size).toBeLessThanOrEqual(1);
+
+      // The driver app's origin may open the site's live feed (the dashboard's local fallback); another may not.
+      const live = urls.find((u) => u.owner === "site-1" && u.what === "live feed")!.url;
+      expect(await handshake(live, cloud)).toBe(101);
+      expect(await handshake(live, "http://elsewhere.example")).toBe(403);
       expect((await net.stop()).code).toBe(0);
     } finally {
       net.signal("SIGKILL");

@@ -9,6 +9,7 @@ describe("npm start's flags", () => {
       stalls: 20,
       vehicles: 300,
       speed: 60,
+      decliningDrivers: 1,
       port: 8710,
       seconds: null,
       json: false,
@@ -27,8 +28,11 @@ describe("npm start's flags", () => {
       "9",
       "--json",
       "--json-logs",
+      "--declining-drivers",
+      "0",
     ]);
     expect(r.ok && r.value).toMatchObject({
+      decliningDrivers: 0,
       sites: 3,
       speed: 600,
       port: 0,
@@ -42,6 +46,7 @@ describe("npm start's flags", () => {
     [["--bogus"], /Unknown option '--bogus'/],
     [["--stalls", "abc"], /--stalls must be an integer from 1 to 200, not "abc"/],
     [["--speed=-1"], /--speed must be an integer/],
+    [["--declining-drivers", "21"], /--declining-drivers must be an integer from 0 to 20, not 21/],
     [["--speed", "-1"], /--speed/],
     [["--speed", "1.5"], /--speed must be an integer/],
     [["--speed", "0"], /--speed must be an integer from 1 to 100000, not 0/],

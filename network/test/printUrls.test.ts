@@ -94,6 +94,7 @@ describe("runningSummary", () => {
             powerW: 612_000,
             gridLimitW: 1_200_000,
             dayComplete: false,
+            config: null,
           },
           sync: {
             siteId: "site-1",

@@ -15,6 +15,7 @@ import { OcpiSessionRater } from "./ocpiSessionRater.js";
 import { openSqliteFinancialLedger } from "./ledger/openFinancialLedger.js";
 import type { FinancialLedger } from "./ledger/financialLedger.js";
 import { PaymentSimulator } from "./payments/paymentSimulator.js";
+import type { DeclineSpec } from "./payments/paymentSimulator.js";
 import type { BillingView } from "../http/billingView.js";
 import { LedgerBillingView } from "./ledgerBillingView.js";
 import { SimulatedPaymentProvider } from "./payments/simulatedPaymentProvider.js";
@@ -40,6 +41,8 @@ export interface EmbeddedBillingOptions {
 export interface AccountOnFile {
   readonly account: BillingAccount;
   readonly contracts: readonly ContractId[];
+  /** The simulated card's next answers are these declines, in order (a demo of the decline path). */
+  readonly declines?: readonly DeclineSpec[];
 }
 
 /** What the financial ledger holds in all, for an operator's summary. Money in minor units. */
@@ -80,8 +83,11 @@ export function startEmbeddedBilling(o: EmbeddedBillingOptions): EmbeddedBilling
   const accounts = new InMemoryAccountDirectory();
   const byId = new Map<string, BillingAccount>();
   const addAccounts = (list: readonly AccountOnFile[]) => {
-    for (const { account, contracts } of list) {
-      if (!byId.has(account.accountId)) simulator.addCard(account.paymentMethod, account.network);
+    for (const { account, contracts, declines } of list) {
+      if (!byId.has(account.accountId)) {
+        simulator.addCard(account.paymentMethod, account.network);
+        if (declines?.length) simulator.scriptDeclines(account.paymentMethod, declines);
+      }
       byId.set(account.accountId, account);
       for (const c of contracts) if (!accounts.accountFor(c)) accounts.set(c, account);
     }
