@@ -27,6 +27,9 @@ import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { LiveTelemetryPublisher } from "./sync/liveTelemetryPublisher.js";
 import { siteLiveFigures } from "./sync/siteLiveFigures.js";
 import type { SessionId } from "@chargemesh/shared-model";
+import { StoreIntegrity } from "./store/storeIntegrity.js";
+import type { DamagedDocument } from "./store/storeIntegrity.js";
+import { DocumentRepairer } from "./store/documentRepairer.js";
 
 export interface SiteControllerOptions {
   readonly config: SiteConfig;
@@ -90,7 +93,32 @@ export class SiteController {
     private readonly idle: IdleRecorder,
     /** The idle-record interval the site runs (ms of its clock). */
     readonly idleRecordIntervalMs: number,
+    /** Takes damaged documents back from a cloud peer's verified copy (present only with sync). */
+    readonly repairer: DocumentRepairer | null,
   ) {}
+
+  /** Damaged documents and archive files found in the store, and how their repair stands (alarms read it). */
+  get integrity(): StoreIntegrity {
+    return this.site.integrity;
+  }
+
+  private lastArchiveCheckMs = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Checks every archive file against its checksum sidecar now; a damaged one is quarantined, reported
+   * (alarm, metric, log naming the document and file) and repaired from the cloud like a damaged
+   * document. Returns what this check newly found. Runs at start and every `ARCHIVE_CHECK_EVERY_MS` of the site clock.
+   */
+  checkArchive(): DamagedDocument[] {
+    this.lastArchiveCheckMs = this.clock.now();
+    const found = this.site.checkArchive();
+    for (const d of found)
+      this.log.error(
+        { document: d.documentId, key: d.key, file: d.file, why: d.reason, quarantinedAt: d.quarantinedAt },
+        "damaged archive file set aside; the site restores it from a cloud peer's copy",
+      );
+    return found;
+  }
 
   /** The record-gap policy an operator publishes in its trust anchors for this site (`maxRecordGapMs`). */
   get maxRecordGapMs(): number {
@@ -138,6 +166,7 @@ export class SiteController {
   static async start(opts: SiteControllerOptions): Promise<SiteController> {
     const { config, clock, secureElement } = opts;
     let siteRef: SiteRepo | null = null;
+    const integrity = new StoreIntegrity(clock);
     const network: NetworkAdapterInterface[] = [];
     if (opts.sync) {
       const guard = siteWriteGuard({
@@ -157,8 +186,10 @@ export class SiteController {
           node: opts.sync.node,
           dial: opts.sync.dial,
           dialMode: opts.sync.dialMode ?? "failover",
-          // A document the site archived stays out of its repo, whoever offers it again.
-          inboundFilter: (m: Message, r: string) => archivedDocumentMessage(m, siteRef) ?? guard.check(m, r),
+          // A document the site archived stays out of its repo, whoever offers it again; one under
+          // repair comes back only through the repairer's checked copy.
+          inboundFilter: (m: Message, r: string) =>
+            underRepairMessage(m, integrity) ?? archivedDocumentMessage(m, siteRef) ?? guard.check(m, r),
         }),
       );
     }
@@ -167,7 +198,15 @@ export class SiteController {
       config.dataDir,
       network,
       opts.sync ? (opts.sync.node.peerId.toString() as PeerId) : undefined,
+      { integrity, clock },
     ));
+    for (const d of integrity.pending())
+      opts.log.error(
+        { document: d.documentId, key: d.key, file: d.file, why: d.reason, quarantinedAt: d.quarantinedAt },
+        "damaged document set aside; the site keeps running and restores it from a cloud peer's copy",
+      );
+    const metrics = new SiteMetrics({ site: config.siteId });
+    integrity.observe(metrics.registry);
     const ledgerStore = await AutomergeLedgerStore.open(site, clock);
     const journal = await AutomergeSessionJournal.open(site, config.siteId);
     for (const s of config.stalls) {
@@ -189,7 +228,6 @@ export class SiteController {
       (meterId, bytes) => secureElement.sign(meterKeyLabel(meterId), bytes),
       clock,
     );
-    const metrics = new SiteMetrics({ site: config.siteId });
     const hardware = opts.hardware.map((hw) => ({
       ...hw,
       meter: observedMeter(
@@ -230,6 +268,14 @@ export class SiteController {
         "session closed by recovery after restart",
       );
     for (const hw of hardware) {
+      const damaged = ledgerStore.blockedBy(hw.config.meterId);
+      if (damaged) {
+        opts.log.error(
+          { meterId: hw.config.meterId, document: damaged },
+          "meter's newest ledger segment is damaged: no boot record, nothing signed on this meter until it is restored",
+        );
+        continue;
+      }
       const r = await hw.meter.read();
       const registerWh = Math.max(r.ok ? r.reading.registerWh : 0, ledger.lastRegisterWh(hw.config.meterId));
       await ledger.append({
@@ -284,7 +330,20 @@ export class SiteController {
       configDocument,
       new IdleRecorder(ledger, clock, () => idleMeters, idleRecordIntervalMs),
       idleRecordIntervalMs,
+      opts.sync
+        ? new DocumentRepairer({
+            site,
+            ledger: ledgerStore,
+            journal,
+            clock,
+            cloudPeers: opts.sync.dial.map((a) => a.slice(a.lastIndexOf("/p2p/") + 5)),
+            ed: nodeEd25519,
+            log: opts.log,
+          })
+        : null,
     );
+    controller.checkArchive();
+    controller.repairer?.start();
     if (opts.sync) {
       const cloud = new Set(opts.sync.dial.map((a) => a.slice(a.lastIndexOf("/p2p/") + 5)));
       site.repo.networkSubsystem.on("message", (m) => {
@@ -304,6 +363,8 @@ export class SiteController {
       this.log.warn({ err: (e as Error).message }, "idle record not written");
     }
     this.live?.tick();
+    this.repairer?.tick();
+    if (this.clock.now() - this.lastArchiveCheckMs >= ARCHIVE_CHECK_EVERY_MS) this.checkArchive();
     if (this.clock.now() - this.lastArchiveMs >= ARCHIVE_EVERY_MS) {
       this.lastArchiveMs = this.clock.now();
       const archived = await this.archiver.run();
@@ -313,6 +374,7 @@ export class SiteController {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.repairer?.stop();
     await this.orchestrator.close();
     await this.site.close();
   }
@@ -320,6 +382,17 @@ export class SiteController {
 
 /** How often the site looks for acknowledged days to archive, ms of its clock. */
 const ARCHIVE_EVERY_MS = 10 * 60_000;
+
+/** How often the site checks its archive files against their checksums, ms of its clock (and at start). */
+export const ARCHIVE_CHECK_EVERY_MS = 6 * 3_600_000;
+
+/** Why a sync message about a document under repair is not taken in, or null for any other message. */
+function underRepairMessage(m: Message, integrity: StoreIntegrity): string | null {
+  const documentId = (m as { documentId?: unknown }).documentId;
+  return m.type !== "ephemeral" && typeof documentId === "string" && integrity.isUnderRepair(documentId)
+    ? `document ${documentId} is under repair here`
+    : null;
+}
 
 /** Why a message about a document the site archived is not taken in, or null for any other message. */
 function archivedDocumentMessage(m: Message, site: SiteRepo | null): string | null {

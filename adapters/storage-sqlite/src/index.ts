@@ -1,2 +1,3 @@
 export { SqliteStorageAdapter } from "./sqliteStorageAdapter.js";
+export type { QuarantinedChunk } from "./sqliteStorageAdapter.js";
 export { writeFileDurably } from "./durableFile.js";

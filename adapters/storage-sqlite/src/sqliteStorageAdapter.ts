@@ -19,16 +19,24 @@ export class SqliteStorageAdapter implements StorageAdapterInterface {
     remove: Database.Statement<[Buffer]>;
     range: Database.Statement<[Buffer, Buffer, Buffer], { key: Buffer; data: Buffer }>;
     removeRange: Database.Statement<[Buffer, Buffer, Buffer]>;
+    quarantine: Database.Statement<[string, number, Buffer, Buffer, Buffer]>;
+    quarantined: Database.Statement<[Buffer, Buffer, Buffer], QuarantineRow>;
   };
+  /** The database file (null for ":memory:" or a database the caller opened). */
+  readonly file: string | null;
 
   /** Opens or creates the store at `pathOrDb` (a file path, ":memory:", or an open database). */
   constructor(pathOrDb: string | Database.Database) {
     this.ownsDb = typeof pathOrDb === "string";
+    this.file = typeof pathOrDb === "string" && pathOrDb !== ":memory:" ? pathOrDb : null;
     this.db = typeof pathOrDb === "string" ? new Database(pathOrDb) : pathOrDb;
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.exec(
       "CREATE TABLE IF NOT EXISTS automerge_chunks (id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE, data BLOB NOT NULL)",
+    );
+    this.db.exec(
+      "CREATE TABLE IF NOT EXISTS quarantined_chunks (id INTEGER PRIMARY KEY, key BLOB NOT NULL, data BLOB NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL)",
     );
     this.stmts = {
       load: this.db.prepare("SELECT data FROM automerge_chunks WHERE key = ?"),
@@ -40,6 +48,12 @@ export class SqliteStorageAdapter implements StorageAdapterInterface {
         "SELECT key, data FROM automerge_chunks WHERE key = ? OR (key >= ? AND key < ?) ORDER BY id",
       ),
       removeRange: this.db.prepare("DELETE FROM automerge_chunks WHERE key = ? OR (key >= ? AND key < ?)"),
+      quarantine: this.db.prepare(
+        "INSERT INTO quarantined_chunks (key, data, reason, at_ms) SELECT key, data, ?, ? FROM automerge_chunks WHERE key = ? OR (key >= ? AND key < ?) ORDER BY id",
+      ),
+      quarantined: this.db.prepare(
+        "SELECT key, data, reason, at_ms AS atMs FROM quarantined_chunks WHERE key = ? OR (key >= ? AND key < ?) ORDER BY id",
+      ),
     };
   }
 
@@ -72,6 +86,33 @@ export class SqliteStorageAdapter implements StorageAdapterInterface {
   }
 
   /**
+   * Sets aside every chunk under `keyPrefix`: in one transaction they are copied, with `reason` and
+   * `atMs`, into the `quarantined_chunks` table and leave the live table, so automerge-repo no longer
+   * reads them and nothing is deleted. Returns how many chunks moved (0 when closed or none). Throws
+   * on a database error (nothing moved then).
+   */
+  quarantine(keyPrefix: StorageKey, reason: string, atMs: number): number {
+    if (this.closed) return 0;
+    const range = prefixRange(keyPrefix);
+    return this.db.transaction(() => {
+      const moved = this.stmts.quarantine.run(reason, atMs, ...range).changes;
+      this.stmts.removeRange.run(...range);
+      return moved;
+    })();
+  }
+
+  /** The quarantined chunks under `keyPrefix`, oldest first ([] when closed). */
+  quarantined(keyPrefix: StorageKey): QuarantinedChunk[] {
+    if (this.closed) return [];
+    return this.stmts.quarantined.all(...prefixRange(keyPrefix)).map((r) => ({
+      key: decodeKey(r.key),
+      data: new Uint8Array(r.data),
+      reason: r.reason,
+      atMs: r.atMs,
+    }));
+  }
+
+  /**
    * Closes the database if this adapter opened it. Idempotent. The owner flushes its Repo first;
    * a write automerge-repo's save throttle sends afterwards (the same data again) is discarded and
    * counted, never an unhandled error.
@@ -80,6 +121,21 @@ export class SqliteStorageAdapter implements StorageAdapterInterface {
     this.closed = true;
     if (this.ownsDb && this.db.open) this.db.close();
   }
+}
+
+/** A chunk set aside by `quarantine`, with why and when. */
+export interface QuarantinedChunk {
+  readonly key: StorageKey;
+  readonly data: Uint8Array;
+  readonly reason: string;
+  readonly atMs: number;
+}
+
+interface QuarantineRow {
+  key: Buffer;
+  data: Buffer;
+  reason: string;
+  atMs: number;
 }
 
 function encodeKey(key: StorageKey): Buffer {

@@ -72,3 +72,29 @@ describe("SqliteStorageAdapter durability", () => {
     a.close();
   });
 });
+
+describe("SqliteStorageAdapter quarantine", () => {
+  test("quarantine sets a document's chunks aside: they leave the live table, are kept with why and when, and survive a reopen", async () => {
+    const file = join(root, "quarantine.sqlite");
+    const s = new SqliteStorageAdapter(file);
+    await s.save(["doc-a", "snapshot", "h1"], new Uint8Array([1, 2, 3]));
+    await s.save(["doc-a", "incremental", "h2"], new Uint8Array([4]));
+    await s.save(["doc-b", "snapshot", "h3"], new Uint8Array([5]));
+    expect(s.quarantine(["doc-a"], "bad checksum", 1_000)).toBe(2);
+    expect(await s.loadRange(["doc-a"])).toEqual([]);
+    expect((await s.loadRange(["doc-b"])).length).toBe(1);
+    s.close();
+    const again = new SqliteStorageAdapter(file);
+    const held = again.quarantined(["doc-a"]);
+    expect(held.map((c) => c.key)).toEqual([
+      ["doc-a", "snapshot", "h1"],
+      ["doc-a", "incremental", "h2"],
+    ]);
+    expect([...held[0]!.data]).toEqual([1, 2, 3]);
+    expect(held[0]!.reason).toBe("bad checksum");
+    expect(held[0]!.atMs).toBe(1_000);
+    expect(again.quarantined(["doc-b"])).toEqual([]);
+    expect(again.file).toBe(file);
+    again.close();
+  });
+});

@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry } from "prom-client";
 import type { Logger } from "pino";
 import type { RepoMessage } from "@automerge/automerge-repo";
 import { decode } from "@automerge/automerge-repo/helpers/cbor.js";
+import { isDocumentRepairMessage } from "../sync/documentRepairServer.js";
 import type { Clock, Result } from "@chargemesh/shared-model";
 import { parseLiveTelemetry } from "@chargemesh/shared-model";
 import type { LiveStallFigures, LiveTelemetry } from "@chargemesh/shared-model";
@@ -127,6 +128,8 @@ export class LiveTelemetryGateway {
       this.reject("malformed", site.siteId, m.senderId);
       return;
     }
+    // The document repair exchange shares the root's ephemeral channel (sync/documentRepairServer.ts).
+    if (isDocumentRepairMessage(body)) return;
     this.receive(site.siteId, m.senderId, body);
   }
 

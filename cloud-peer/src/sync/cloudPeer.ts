@@ -30,6 +30,7 @@ import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { SiteConfigs } from "../config/siteConfigs.js";
 import { ClosedDayAcknowledger } from "../archival/closedDayAcknowledger.js";
 import { SharePolicy } from "./sharePolicy.js";
+import { DocumentRepairServer } from "./documentRepairServer.js";
 import { readSiteLedger } from "../ledgerView/siteLedgerView.js";
 import type { SiteLedger } from "../ledgerView/siteLedgerView.js";
 
@@ -81,6 +82,8 @@ export class CloudPeer {
   private ackTimer: ReturnType<typeof setInterval> | null = null;
   /** Live telemetry the registered sites broadcast on their root documents. */
   readonly live: LiveTelemetryGateway;
+  /** Serves a site its own documents back when its copy is damaged (explicit request, verified at the site). */
+  readonly repair: DocumentRepairServer;
   private readonly index: SiteDocumentIndex;
   /** This peer's identity as a writer (of config and billing documents). */
   private readonly writer: Writer;
@@ -113,6 +116,17 @@ export class CloudPeer {
     );
     this.live = new LiveTelemetryGateway({ clock });
     this.live.listen(repo.networkSubsystem);
+    this.repair = new DocumentRepairServer({
+      repo,
+      siteOf: (p) => {
+        const who = registry.lookup(p);
+        return who?.role === "site" ? who.name : null;
+      },
+      rootOf: (s) => this.sites.get(s)?.rootUrl ?? null,
+      mayServe: (s, id) => this.sharing.mayServeBack(s, id),
+      registry: guardMetrics,
+    });
+    this.repair.listen();
     dropEphemeralRelays(repo.networkSubsystem);
   }
 

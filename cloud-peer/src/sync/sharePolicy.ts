@@ -24,6 +24,16 @@ export class SharePolicy {
     return this.ownerOf(documentId) === who.name && !this.index.isArchived(documentId);
   }
 
+  /**
+   * True when `siteId` may have `documentId` back on request (a damaged copy at the site): a document
+   * the site itself writes and its root indexes, live or archived. Reading it back changes nothing the
+   * write guard decides.
+   */
+  mayServeBack(siteId: string, documentId: string): boolean {
+    const owner = this.documentOwner(documentId);
+    return owner?.side === "site" && owner.siteId === siteId;
+  }
+
   /** The site whose root document indexes `documentId` (or whose config it is), if any. */
   ownerOf(documentId: string): string | null {
     return this.configs.siteOf(documentId) ?? this.index.ownerOf(documentId);

@@ -14,6 +14,12 @@ export interface IntegrityReport {
     readonly document: string;
     readonly file: string | null;
     readonly sinceMs: number | null;
+    /** What is wrong (the damaged chunk or the checksum mismatch). */
+    readonly reason?: string;
+    /** Where the damaged bytes were set aside. */
+    readonly quarantinedAt?: string;
+    /** Why the last repair attempt did not repair, null before the first answer. */
+    readonly lastAttempt?: string | null;
   }[];
 }
 
@@ -100,9 +106,13 @@ export function siteAlarms(i: AlarmInputs): Alarm[] {
       severity: "critical",
       sinceMs: d.sinceMs,
       title: `Damaged document ${d.document}`,
-      detail: `The document failed to load${d.file ? ` from ${d.file}` : ""}. The rest of the site keeps running; the site takes the document back from a cloud peer when one is reachable.`,
+      detail:
+        `The document failed to load${d.file ? ` from ${d.file}` : ""}${d.reason ? ` (${d.reason})` : ""}.${d.quarantinedAt ? ` Its damaged bytes are kept in ${d.quarantinedAt}.` : ""} The rest of the site keeps running; the site takes the document back from a cloud peer's copy once the copy's ledger chain verifies.${d.lastAttempt ? ` Last attempt: ${d.lastAttempt}.` : ""}`.slice(
+          0,
+          2_000,
+        ),
       action:
-        "Keep the site connected so it can repair the document. If the alarm stays after the link is up, check the controller's storage (disk errors).",
+        "Keep the site connected so it can repair the document. If the alarm stays after the link is up, check the controller's storage (disk errors) and report the document ID to the operator.",
       stallId: null,
     });
   }

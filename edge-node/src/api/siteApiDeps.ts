@@ -89,6 +89,17 @@ export function siteLocalApiDeps(
     },
     ...(sync ? { sync } : {}),
     ...(o.trust ? { revocation: revocationStatus(o.trust) } : {}),
+    integrity: () => ({
+      equivocations: [],
+      damagedDocuments: controller.integrity.pending().map((d) => ({
+        document: d.documentId,
+        file: d.file,
+        sinceMs: d.sinceMs,
+        reason: d.reason,
+        quarantinedAt: d.quarantinedAt,
+        lastAttempt: d.lastAttempt,
+      })),
+    }),
     kioskDir: o.kioskDir === undefined ? defaultKioskDir() : o.kioskDir,
     ...o.overrides,
     close: () => sync?.close(),

@@ -17,13 +17,19 @@ export type LedgerSegmentDoc = LedgerSegment;
  */
 export class AutomergeLedgerStore implements LedgerStore {
   private readonly byMeter = new Map<MeterId, Map<number, Uint8Array>>();
+  /** Meters whose newest segment is damaged and under repair: their chain head is unknown, so nothing is signed. */
+  private readonly blocked = new Map<MeterId, string>();
 
   private constructor(
     private readonly site: SiteRepo,
     private readonly clock: Clock,
   ) {}
 
-  /** Loads every indexed segment into memory (the chain heads recovery needs); with `withArchive`, the archived ones too (audit export). */
+  /**
+   * Loads every indexed segment into memory (the chain heads recovery needs); with `withArchive`, the
+   * archived ones too (audit export). A segment under repair is left out, and when it is its meter's
+   * newest, the meter is blocked (appends refused) until `adopt` takes the repaired copy.
+   */
   static async open(
     site: SiteRepo,
     clock: Clock,
@@ -31,8 +37,21 @@ export class AutomergeLedgerStore implements LedgerStore {
   ): Promise<AutomergeLedgerStore> {
     const store = new AutomergeLedgerStore(site, clock);
     const docs: LedgerSegmentDoc[] = [];
-    for (const url of Object.values(site.root.doc().segments))
+    const newest = new Map<string, string>();
+    for (const [key, url] of Object.entries(site.root.doc().segments)) {
+      const meter = key.slice(0, key.lastIndexOf("/"));
+      const day = key.slice(key.lastIndexOf("/") + 1);
+      if (!site.isUnderRepair(url) && day > (newest.get(meter) ?? "")) newest.set(meter, day);
+    }
+    for (const [key, url] of Object.entries(site.root.doc().segments)) {
+      if (site.isUnderRepair(url)) {
+        const meter = key.slice(0, key.lastIndexOf("/"));
+        if (key.slice(key.lastIndexOf("/") + 1) >= (newest.get(meter) ?? ""))
+          store.blocked.set(meter as MeterId, url);
+        continue;
+      }
       docs.push((await site.repo.find<LedgerSegmentDoc>(url as never)).doc());
+    }
     if (opts.withArchive) {
       for (const [key, url] of Object.entries(site.root.doc().archived ?? {}))
         if (key.startsWith("segments/")) docs.push(site.archivedDocument<LedgerSegmentDoc>(url));
@@ -47,6 +66,12 @@ export class AutomergeLedgerStore implements LedgerStore {
   }
 
   async append(meterId: MeterId, seq: number, shipped: Uint8Array): Promise<void> {
+    const damaged = this.blockedBy(meterId);
+    if (damaged)
+      throw new ChargemeshError(
+        "unavailable",
+        `meter ${meterId}: its newest ledger segment ${damaged} is damaged and under repair; nothing is signed until it is restored`,
+      );
     const existing = this.index(meterId).get(seq);
     if (existing) {
       if (Buffer.compare(Buffer.from(existing), Buffer.from(shipped)) === 0) return;
@@ -102,6 +127,25 @@ export class AutomergeLedgerStore implements LedgerStore {
     if (!m) return;
     const newest = Math.max(...m.keys());
     for (const seq of seqs) if (seq !== newest) m.delete(seq);
+  }
+
+  /**
+   * The segment under repair that blocks `meterId` (its newest, or the one of the present day, which
+   * the next record would go to), or null when its chain can be appended to.
+   */
+  blockedBy(meterId: MeterId): string | null {
+    const today = this.site.root.doc().segments[`${meterId}/${utcDay(this.clock.now())}`];
+    return this.blocked.get(meterId) ?? (today && this.site.isUnderRepair(today) ? today : null);
+  }
+
+  /** Takes a repaired segment's records into memory (never replacing one held) and unblocks its meter. */
+  adopt(url: string, doc: LedgerSegmentDoc): void {
+    const m = this.index(doc.meterId as MeterId);
+    for (const [key, value] of Object.entries(doc.records)) {
+      const seq = Number(key.slice(key.lastIndexOf("/") + 1));
+      if (!m.has(seq)) m.set(seq, new Uint8Array(value));
+    }
+    if (this.blocked.get(doc.meterId as MeterId) === url) this.blocked.delete(doc.meterId as MeterId);
   }
 
   meters(): Iterable<MeterId> {

@@ -33,14 +33,16 @@ export class AutomergeSessionJournal implements SessionJournal {
     private readonly siteId: string,
   ) {}
 
-  /** Loads every indexed day journal into memory; with `withArchive`, the archived days too (audit export). */
+  /** Loads every indexed day journal into memory (one under repair is left out until `adoptDay`); with `withArchive`, the archived days too (audit export). */
   static async open(
     site: SiteRepo,
     siteId: string,
     opts: { withArchive?: boolean } = {},
   ): Promise<AutomergeSessionJournal> {
     const j = new AutomergeSessionJournal(site, siteId);
-    const days = Object.keys(site.root.doc().journals).sort();
+    const days = Object.keys(site.root.doc().journals)
+      .filter((day) => !site.isUnderRepair(site.root.doc().journals[day]!))
+      .sort();
     const docs: DayJournal[] = [];
     if (opts.withArchive) {
       for (const [key, url] of Object.entries(site.root.doc().archived ?? {}))
@@ -93,6 +95,16 @@ export class AutomergeSessionJournal implements SessionJournal {
     });
     await this.site.flush([handle.documentId]);
     this.entries.set(sessionId, next);
+  }
+
+  /** Takes a repaired day journal's sessions and actions into memory (a session held in memory stays as it is). */
+  adoptDay(doc: DayJournal): void {
+    for (const [id, e] of Object.entries(doc.sessions))
+      if (!this.entries.has(id as SessionId)) this.entries.set(id as SessionId, plain(e));
+    const seen = new Set(this.actions.map((a) => JSON.stringify(a)));
+    for (const a of doc.technicianActions ?? [])
+      if (!seen.has(JSON.stringify(plain(a)))) this.actions.push(plain(a));
+    this.actions.sort((a, b) => a.at - b.at);
   }
 
   /** Drops an archived day's sessions from memory (they stay in the archive); open sessions are never dropped. */

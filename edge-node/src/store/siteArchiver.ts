@@ -20,7 +20,7 @@ export interface SiteArchiverOptions {
  * Keeps the site's live documents in the tens: archives the day journals and ledger segments that a
  * cloud peer acknowledged (in the site's config document) at exactly the heads the site holds, once
  * their day is closed (shared-model archiveRules). A journal holding a stall's standing out-of-service
- * action stays live. Without a config document it archives nothing.
+ * action stays live, and so does a document under repair. Without a config document it archives nothing.
  */
 export class SiteArchiver {
   constructor(private readonly opts: SiteArchiverOptions) {}
@@ -36,7 +36,7 @@ export class SiteArchiver {
       acked,
       utcDay(clock.now()),
       this.opts.keepDays ?? 1,
-    ).filter((d) => !(d.meterId === null && pinned.has(d.day)));
+    ).filter((d) => !(d.meterId === null && pinned.has(d.day)) && !site.isUnderRepair(d.documentId));
     for (const d of due) {
       if (d.meterId !== null) {
         const records =

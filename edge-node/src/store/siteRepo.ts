@@ -11,10 +11,20 @@ import type {
 import { SqliteStorageAdapter, writeFileDurably } from "@chargemesh/automerge-storage-sqlite";
 import { randomBytes } from "node:crypto";
 import * as A from "@automerge/automerge";
-import type { SiteId } from "@chargemesh/shared-model";
-import { writeAs } from "@chargemesh/shared-model";
+import type { Clock, SiteId } from "@chargemesh/shared-model";
+import { ChargemeshError, systemClock, writeAs } from "@chargemesh/shared-model";
 import { indexedDocuments } from "@chargemesh/shared-model";
 import type { Writer } from "@chargemesh/shared-model";
+import { checkStoredDocument, quarantineDocument } from "./storedDocumentCheck.js";
+import { StoreIntegrity } from "./storeIntegrity.js";
+import type { DamagedDocument } from "./storeIntegrity.js";
+import { checkArchiveFile, quarantineArchiveFile, writeArchiveFile } from "./archiveChecksum.js";
+
+/** What `SiteRepo.open` checks with: the register damaged documents go to, and the clock of its records. */
+export interface SiteRepoIntegrity {
+  readonly integrity?: StoreIntegrity;
+  readonly clock?: Clock;
+}
 
 /** The site root document: the index of the site's other documents (peers cannot discover them otherwise). */
 export interface SiteRoot {
@@ -45,7 +55,15 @@ export class SiteRepo {
     private readonly storage: SqliteStorageAdapter,
     readonly writer: Writer,
     private readonly dataDir: string,
+    /** Damaged documents and archive files found in this store, and how their repair stands. */
+    readonly integrity: StoreIntegrity,
+    private readonly clock: Clock,
   ) {}
+
+  /** True while `documentId` is a live document whose stored chunks were found damaged and set aside. */
+  isUnderRepair(documentId: string): boolean {
+    return this.integrity.isUnderRepair(documentId);
+  }
 
   /** The site's present copy of a document, when it holds one. */
   currentDoc(documentId: string): A.Doc<unknown> | null {
@@ -89,9 +107,11 @@ export class SiteRepo {
     if (field !== "journals" && field !== "segments") throw new Error(`not an archivable key: ${key}`);
     const url = this.root.doc()[field][sub];
     if (!url) throw new Error(`no document indexed under ${key}`);
+    if (this.isUnderRepair(url)) throw new Error(`document ${url} is damaged and under repair`);
     const handle = await this.repo.find<unknown>(url as AutomergeUrl);
     mkdirSync(join(this.dataDir, "archive"), { recursive: true });
-    writeFileDurably(this.archiveFile(url), A.save(handle.doc() as A.Doc<unknown>));
+    const doc = handle.doc() as A.Doc<unknown>;
+    writeArchiveFile(this.archiveFile(url), A.save(doc), A.getHeads(doc));
     this.root.change((d) => {
       d.archived ??= {};
       d.archived[key] = url;
@@ -106,21 +126,98 @@ export class SiteRepo {
     return A.load<T>(readFileSync(this.archiveFile(url)));
   }
 
+  /**
+   * Checks every archive file the root lists against its SHA-256 sidecar. A damaged one is moved into
+   * `archive/quarantine/` (never deleted) and reported to `integrity`; returns what this check newly
+   * found. Never throws on bad bytes (an I/O error moving a file is reported in the entry).
+   */
+  checkArchive(): DamagedDocument[] {
+    const found: DamagedDocument[] = [];
+    for (const [key, url] of Object.entries(this.root.doc().archived ?? {})) {
+      if (this.integrity.pendingOf(url)) continue;
+      const file = this.archiveFile(url);
+      const check = checkArchiveFile(file);
+      if (check.ok) continue;
+      let quarantinedAt: string;
+      try {
+        quarantinedAt = quarantineArchiveFile(file, this.clock.now()) ?? "(the file is missing)";
+      } catch (e) {
+        quarantinedAt = `(not moved: ${(e as Error).message})`;
+      }
+      found.push(
+        this.integrity.report({
+          documentId: url,
+          key,
+          where: "archive",
+          file,
+          reason: check.reason,
+          held: null,
+          heads: check.heads,
+          quarantinedAt,
+        }),
+      );
+    }
+    return found;
+  }
+
+  /** Writes an accepted copy of an archived document back to its archive file, with a fresh sidecar. Throws on an I/O error. */
+  restoreArchive(url: string, doc: A.Doc<unknown>): void {
+    mkdirSync(join(this.dataDir, "archive"), { recursive: true });
+    writeArchiveFile(this.archiveFile(url), A.save(doc), A.getHeads(doc));
+  }
+
+  /**
+   * Puts an accepted copy of a damaged live document back into the store (one snapshot chunk, durable
+   * when this resolves) and opens it in the repo; the caller marks it repaired. Throws on a store error.
+   */
+  async restoreDocument<T>(url: string, doc: A.Doc<T>): Promise<DocHandle<T>> {
+    const id = url.replace("automerge:", "");
+    const bytes = A.save(doc);
+    const hash = Buffer.from(A.getHeads(doc).sort().join()).toString("base64url").slice(0, 32);
+    await this.storage.save([id, "snapshot", `restored-${hash}`], bytes);
+    const handle = await this.repo.find<T>(url as AutomergeUrl);
+    writeAs(handle, this.writer, randomBytes);
+    return handle;
+  }
+
+  /** The SQLite file of this store (named in damage reports). */
+  get storeFile(): string {
+    return join(this.dataDir, "site.sqlite");
+  }
+
   private archiveFile(url: string): string {
     return join(this.dataDir, "archive", `${url.replace("automerge:", "")}.automerge`);
   }
 
-  /** Opens (or creates) the site's store in `dataDir`. Fails if the store belongs to another site. */
+  /**
+   * Opens (or creates) the site's store in `dataDir`. Before automerge-repo reads anything, every
+   * document the root indexes is checked chunk by chunk: a damaged one has its chunks set aside in the
+   * store's quarantine table, is reported to `checks.integrity` (document, file, chunk, what the
+   * readable chunks still hold) and stays out of the repo until repaired; the rest opens as usual.
+   * Fails if the store belongs to another site, or naming the document and file when the root itself is damaged.
+   */
   static async open(
     siteId: SiteId,
     dataDir: string,
     network: NetworkAdapterInterface[] = [],
     peerId?: PeerId,
+    checks: SiteRepoIntegrity = {},
   ): Promise<SiteRepo> {
     mkdirSync(dataDir, { recursive: true });
-    const storage = new SqliteStorageAdapter(join(dataDir, "site.sqlite"));
-    const repo = new Repo({ storage, network, ...(peerId ? { peerId } : {}), sharePolicy: async () => true });
+    const clock = checks.clock ?? systemClock;
+    const integrity = checks.integrity ?? new StoreIntegrity(clock);
+    const file = join(dataDir, "site.sqlite");
+    const storage = new SqliteStorageAdapter(file);
     const rootFile = join(dataDir, "root-url");
+    if (existsSync(rootFile)) {
+      try {
+        await checkIndexedDocuments(storage, readFileSync(rootFile, "utf8").trim(), file, integrity, clock);
+      } catch (e) {
+        storage.close();
+        throw e;
+      }
+    }
+    const repo = new Repo({ storage, network, ...(peerId ? { peerId } : {}), sharePolicy: async () => true });
     const writer: Writer = { side: "site", siteId };
     let root: DocHandle<SiteRoot>;
     if (existsSync(rootFile)) {
@@ -140,12 +237,14 @@ export class SiteRepo {
       await repo.flush([root.documentId]);
       writeFileDurably(rootFile, root.url);
     }
-    return new SiteRepo(repo, root, storage, writer, dataDir);
+    return new SiteRepo(repo, root, storage, writer, dataDir, integrity, clock);
   }
 
-  /** The handle indexed under `key` in the root's `field` map, created with `init` when absent. */
+  /** The handle indexed under `key` in the root's `field` map, created with `init` when absent; "unavailable" while that document is under repair. */
   async findOrCreate<T>(field: "journals" | "segments", key: string, init: () => T): Promise<DocHandle<T>> {
     const url = this.root.doc()[field][key];
+    if (url && this.isUnderRepair(url))
+      throw new ChargemeshError("unavailable", `${field}/${key} (${url}) is damaged and under repair`);
     if (url) {
       const found = await this.repo.find<T>(url as AutomergeUrl);
       writeAs(found, this.writer, randomBytes);
@@ -190,6 +289,48 @@ export class SiteRepo {
     // Repo.shutdown would flush every handle again, and throws on one that is not ready: disconnect as it does.
     for (const adapter of this.repo.networkSubsystem.adapters) adapter.disconnect();
     this.storage.close();
+  }
+}
+
+/**
+ * Checks the root and every document it indexes in the store. A damaged root stops the open (naming
+ * it and the file: without its index the site cannot know its documents); a damaged indexed document
+ * is quarantined and reported.
+ */
+async function checkIndexedDocuments(
+  storage: SqliteStorageAdapter,
+  rootUrl: string,
+  file: string,
+  integrity: StoreIntegrity,
+  clock: Clock,
+): Promise<void> {
+  const rootId = rootUrl.replace("automerge:", "");
+  const root = await checkStoredDocument(storage, rootId);
+  if (!root.ok)
+    throw new ChargemeshError(
+      "internal",
+      `the site's root document ${rootUrl} is damaged in ${file} (${root.reason}); restore the store from the cloud's copy of the root by hand`,
+    );
+  const doc = root.doc as Partial<SiteRoot>;
+  const entries: [string, string][] = [
+    ...Object.entries(doc.journals ?? {}).map(([k, u]) => [`journals/${k}`, u] as [string, string]),
+    ...Object.entries(doc.segments ?? {}).map(([k, u]) => [`segments/${k}`, u] as [string, string]),
+  ];
+  for (const [key, url] of entries) {
+    const id = url.replace("automerge:", "");
+    const check = await checkStoredDocument(storage, id);
+    if (check.ok) continue;
+    if (!check.alreadyQuarantined) await quarantineDocument(storage, id, check.damaged, clock.now());
+    integrity.report({
+      documentId: url,
+      key,
+      where: "store",
+      file,
+      reason: check.reason,
+      held: check.held ? A.save(check.held) : null,
+      heads: null,
+      quarantinedAt: `${file}, table quarantined_chunks`,
+    });
   }
 }
 
