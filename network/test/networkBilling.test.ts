@@ -3,6 +3,8 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { checkRevenue, openSqliteFinancialLedger } from "@chargemesh/cloud-peer";
+import { cryptoRandom } from "@chargemesh/shared-model";
 import { cloudApiPaths } from "@chargemesh/shared-model/contracts";
 import type {
   AccountResponse,
@@ -207,6 +209,15 @@ describe("npm start bills (real processes)", () => {
       expect(await handshake(live, cloud)).toBe(101);
       expect(await handshake(live, "http://elsewhere.example")).toBe(403);
       expect((await net.stop()).code).toBe(0);
+
+      // The revenue invariants hold on the ledger npm start wrote.
+      const ledger = openSqliteFinancialLedger(join(dir, "cloud", "billing.sqlite"), cryptoRandom);
+      try {
+        const revenue = await checkRevenue(ledger, Date.now());
+        expect(revenue.checks.filter((c) => !c.ok)).toEqual([]);
+      } finally {
+        await ledger.close();
+      }
     } finally {
       net.signal("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
