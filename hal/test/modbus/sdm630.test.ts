@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { VirtualClock, meterId } from "@chargemesh/shared-model";
 import { Sdm630Meter } from "../../src/modbus/sdm630Meter.js";
 import { Sdm630Simulator } from "../../src/modbus/sdm630Simulator.js";
-import { runMeterCompliance } from "../compliance/meterCompliance.js";
+import { runMeterCompliance } from "../../src/compliance/index.js";
 
 const haveSocat = spawnSync("which", ["socat"]).status === 0;
 if (!haveSocat && process.env.CI)

@@ -4,9 +4,9 @@ import { SimPowerStage } from "../../src/sim/simPowerStage.js";
 import { SimSecureElement } from "../../src/sim/simSecureElement.js";
 import { SimStall } from "../../src/sim/simStall.js";
 import { SimVehicle, CONTRACT_KEY_LABEL } from "../../src/sim/simVehicle.js";
-import { runPowerStageCompliance } from "../compliance/powerStageCompliance.js";
-import { runSecureElementCompliance } from "../compliance/secureElementCompliance.js";
-import { runVehicleLinkCompliance } from "../compliance/vehicleLinkCompliance.js";
+import { runPowerStageCompliance } from "../../src/compliance/index.js";
+import { runSecureElementCompliance } from "../../src/compliance/index.js";
+import { runVehicleLinkCompliance } from "../../src/compliance/index.js";
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 

@@ -3,7 +3,7 @@ import { VirtualClock, meterId } from "@chargemesh/shared-model";
 import { SimMeter } from "../../src/sim/simMeter.js";
 import { SimBattery } from "../../src/sim/simBattery.js";
 import { SimPowerStage } from "../../src/sim/simPowerStage.js";
-import { runMeterCompliance } from "../compliance/meterCompliance.js";
+import { runMeterCompliance } from "../../src/compliance/index.js";
 
 describe("SimMeter", () => {
   runMeterCompliance("SimMeter", async () => {

@@ -1,6 +1,6 @@
 import { createPublicKey, verify } from "node:crypto";
 import { expect, test } from "vitest";
-import type { SecureElement } from "../../src/secureElement.js";
+import type { SecureElement } from "../secureElement.js";
 
 const SPKI_ED25519 = Buffer.from("302a300506032b6570032100", "hex");
 

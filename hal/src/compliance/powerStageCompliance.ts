@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import type { PowerStage } from "../../src/powerStage.js";
+import type { PowerStage } from "../powerStage.js";
 
 export interface PowerStageHarness {
   readonly stage: PowerStage;

@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import type { Meter } from "../../src/meter.js";
+import type { Meter } from "../meter.js";
 
 export interface MeterHarness {
   readonly meter: Meter;
