@@ -7,6 +7,7 @@ import {
   siteOverviewSchema,
 } from "@chargemesh/shared-model/contracts";
 import { startApiTestSite, TECH } from "./apiTestSite.js";
+import { until } from "../../../testing/until.js";
 import type { ApiTestSite } from "./apiTestSite.js";
 
 let t: ApiTestSite;
@@ -69,10 +70,19 @@ describe("local API: what the kiosk reads and does", () => {
 
   test("a meter fault is an alarm with what to do; diagnostics need a technician", async () => {
     t.stalls[1]!.plug({ certificateChain: [new Uint8Array([1])] });
-    await t.tick(3);
+    // Counts events, not ticks: the session begins (authorization and the signed begin are async),
+    // then the faulty meter is read until the alarm shows.
+    await until("the session on s2 is charging", async () => {
+      await t.tick(1);
+      return t.site.orchestrator.stallViews().find((v) => v.stallId === "s2")?.phase === "charging";
+    });
     t.stalls[1]!.faulty = true;
-    await t.tick(3);
-    const { alarms } = alarmsResponseSchema.parse((await get("/api/alarms")).body);
+    let alarms: ReturnType<typeof alarmsResponseSchema.parse>["alarms"] = [];
+    await until("the meter fault is an alarm", async () => {
+      await t.tick(1);
+      alarms = alarmsResponseSchema.parse((await get("/api/alarms")).body).alarms;
+      return alarms.some((a) => a.kind === "meter_fault");
+    });
     const fault = alarms.find((a) => a.kind === "meter_fault");
     expect(fault).toMatchObject({ severity: "critical", stallId: "s2" });
     expect(fault!.action.length).toBeGreaterThan(10);
