@@ -33,3 +33,5 @@ export * from "./ocpp/ocppSchemaValidator.js";
 export * from "./ocpp/ocppRpcConnection.js";
 export * from "./api/siteApiDeps.js";
 export * from "./ocpp/ocppConfig.js";
+export * from "./store/repairCopyCheck.js";
+export * from "./store/storeIntegrity.js";
