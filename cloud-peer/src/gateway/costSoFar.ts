@@ -1,4 +1,5 @@
-import type { ConfigDocument } from "@chargemesh/shared-model";
+import { liveSessionCost } from "@chargemesh/shared-model";
+import type { ConfigDocument, HeldOcpiTariffs } from "@chargemesh/shared-model";
 
 export type Tariff = ConfigDocument["tariffs"][number];
 
@@ -17,4 +18,28 @@ export function tariffAt(tariffs: readonly Tariff[], atMs: number): Tariff | nul
 export function costSoFarMinor(tariff: Tariff, energyWh: number): number {
   const energy = (BigInt(energyWh) * BigInt(tariff.energyMinorPerKWh) + 500n) / 1000n;
   return Number(energy + BigInt(tariff.sessionFeeMinor));
+}
+
+/** A live cost figure: integer minor units, VAT included, and its currency. */
+export interface CostFigure {
+  readonly costMinor: number;
+  readonly currency: string;
+}
+
+/**
+ * What a session has cost so far on the site's OCPI tariffs: shared-model `liveSessionCost` (the
+ * invoice's own rating, default pricing policy) from `startMs` to `nowMs` with `energyWh`, so the
+ * last figure equals the invoice of a session that ends then. Null when the rating fails (no
+ * version valid at the start, bad figures) or the total is beyond a safe integer. Pure, never throws.
+ */
+export function ocpiCostSoFar(
+  held: HeldOcpiTariffs,
+  sessionId: string,
+  startMs: number,
+  nowMs: number,
+  energyWh: number,
+): CostFigure | null {
+  const r = liveSessionCost(held.tariffs, held.timeZone, { sessionId, startMs, nowMs, energyWh });
+  if (!r.ok || r.value.totalMinorUnits > BigInt(Number.MAX_SAFE_INTEGER)) return null;
+  return { costMinor: Number(r.value.totalMinorUnits), currency: r.value.currency };
 }

@@ -1,7 +1,7 @@
 import { minutesToTarget } from "@chargemesh/shared-model";
-import type { LiveTelemetry } from "@chargemesh/shared-model";
+import type { HeldOcpiTariffs, LiveTelemetry } from "@chargemesh/shared-model";
 import type { FeedPhase, SessionFigures } from "@chargemesh/shared-model/contracts";
-import { costSoFarMinor, tariffAt } from "./costSoFar.js";
+import { costSoFarMinor, ocpiCostSoFar, tariffAt } from "./costSoFar.js";
 import type { Tariff } from "./costSoFar.js";
 import type { FrameBus } from "./feedEnvelope.js";
 
@@ -17,6 +17,8 @@ export interface SiteFactsSource {
   session(siteId: string, sessionId: string): SessionFacts | null;
   /** The tariffs the site's config document publishes. */
   tariffs(siteId: string): readonly Tariff[];
+  /** The OCPI tariffs the site's config document carries (`ocpiTariffs`), read; null when it has none or they do not read. */
+  ocpiTariffs?(siteId: string): HeldOcpiTariffs | null;
 }
 
 /** A SoC reading and the session energy when it was read. */
@@ -31,8 +33,10 @@ const MAX_NUMBERED_SESSIONS = 200_000;
 /**
  * Turns each site's live telemetry into per-session frames and publishes them on the bus: one frame
  * per session on a stall per message, numbered 1, 2, 3... per session by this process (the origin);
- * a session that leaves its stall gets a last frame in phase `ended`. Cost so far at the tariff of
- * the session's start; time to target estimated from the car's SoC (shared-model minutesToTarget). Never throws (a bad figure source skips the session's cost, not the frame).
+ * a session that leaves its stall gets a last frame in phase `ended`. Cost so far: when the site's
+ * config document carries OCPI tariffs, the invoice's rating of the session so far (shared-model
+ * liveSessionCost from the session's start to the message's site time; null when that fails), else
+ * the simple tariff of the session's start; time to target estimated from the car's SoC (shared-model minutesToTarget). Never throws (a bad figure source skips the session's cost, not the frame).
  */
 export class LiveFrameProducer {
   private readonly seqs = new Map<string, number>();
@@ -60,13 +64,22 @@ export class LiveFrameProducer {
         continue;
       let facts: SessionFacts | null = null;
       let tariffs: readonly Tariff[] = [];
+      let ocpi: HeldOcpiTariffs | null = null;
       try {
         facts = this.facts.session(m.siteId, s.sessionId);
-        tariffs = this.facts.tariffs(m.siteId);
+        ocpi = this.facts.ocpiTariffs?.(m.siteId) ?? null;
+        if (!ocpi) tariffs = this.facts.tariffs(m.siteId);
       } catch {
         // no facts yet: the frame goes out without contract and cost
       }
-      const tariff = facts ? tariffAt(tariffs, facts.startedAtMs) : null;
+      const tariff = facts && !ocpi ? tariffAt(tariffs, facts.startedAtMs) : null;
+      const cost = !facts
+        ? null
+        : ocpi
+          ? ocpiCostSoFar(ocpi, s.sessionId, facts.startedAtMs, m.siteTimeMs, s.sessionEnergyWh)
+          : tariff
+            ? { costMinor: costSoFarMinor(tariff, s.sessionEnergyWh), currency: tariff.currency }
+            : null;
       const soc = s.socPermille ?? null;
       // The battery's size is estimated from the SoC gained per Wh since the first SoC seen here.
       const firstSoc =
@@ -79,8 +92,8 @@ export class LiveFrameProducer {
         phase: s.phase as FeedPhase,
         powerW: s.powerW,
         energyWh: s.sessionEnergyWh,
-        costMinor: tariff ? costSoFarMinor(tariff, s.sessionEnergyWh) : null,
-        currency: tariff?.currency ?? null,
+        costMinor: cost?.costMinor ?? null,
+        currency: cost?.currency ?? null,
         socPermille: soc,
         minutesToTarget: firstSoc
           ? minutesToTarget({

@@ -1,5 +1,5 @@
-import { journalEntrySchema } from "@chargemesh/shared-model";
-import type { Clock, ConfigDocument, JournalEntry } from "@chargemesh/shared-model";
+import { journalEntrySchema, readConfigOcpiTariffs } from "@chargemesh/shared-model";
+import type { Clock, ConfigDocument, HeldOcpiTariffs, JournalEntry } from "@chargemesh/shared-model";
 import type { HistorySession } from "@chargemesh/shared-model/contracts";
 import type { Tariff } from "./costSoFar.js";
 import type { SessionFacts, SiteFactsSource } from "./liveFrameProducer.js";
@@ -25,6 +25,8 @@ export class SiteJournalFacts implements SiteFactsSource {
   private readonly bySite = new Map<string, Map<string, JournalEntry>>();
   private readonly lastRefresh = new Map<string, number>();
   private readonly refreshing = new Set<string>();
+  /** Per site: the config's OCPI tariff text and zone last read, and what they read as. */
+  private readonly ocpiRead = new Map<string, { json: string; zone: string; held: HeldOcpiTariffs | null }>();
 
   constructor(
     private readonly peer: SiteDocumentsReader,
@@ -48,6 +50,28 @@ export class SiteJournalFacts implements SiteFactsSource {
       return Array.isArray(doc?.tariffs) ? doc.tariffs : [];
     } catch {
       return [];
+    }
+  }
+
+  /** The OCPI tariffs of the site's config document, read once per published text (null when none or unreadable). */
+  ocpiTariffs(siteId: string): HeldOcpiTariffs | null {
+    try {
+      const doc = this.peer.currentDoc(this.peer.configs.urlOf(siteId)) as ConfigDocument | null;
+      const o = doc?.ocpiTariffs;
+      const json = o ? String(o.tariffsJson) : "";
+      const zone = o ? String(o.timeZone) : "";
+      if (!o || !json) {
+        this.ocpiRead.delete(siteId);
+        return null;
+      }
+      const last = this.ocpiRead.get(siteId);
+      if (last && last.json === json && last.zone === zone) return last.held;
+      const r = readConfigOcpiTariffs({ tariffsJson: json, timeZone: zone });
+      const held = r.ok ? r.value : null;
+      this.ocpiRead.set(siteId, { json, zone, held });
+      return held;
+    } catch {
+      return null;
     }
   }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { configOcpiTariffsSchema } from "../rating/configOcpiTariffs.js";
 import { CLOUD_STATES, SITE_STATES, STOP_REASONS } from "./sessionStates.js";
 import {
   contractIdSchema,
@@ -167,6 +168,11 @@ export const configDocumentSchema = z.object({
       validFromMs: z.number().int(),
     }),
   ),
+  /**
+   * The OCPI 2.2.1 tariff (or its versions) the site's sessions are billed on, as JSON text so prices
+   * stay exact, with its IANA time zone: live costs are rated on it (docs/rating.md). Optional.
+   */
+  ocpiTariffs: configOcpiTariffsSchema.optional(),
   trustAnchors: z.array(bytes),
   revocationList: z
     .object({ signed: bytes, issuedAtMs: z.number().int(), nextUpdateMs: z.number().int() })

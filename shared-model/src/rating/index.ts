@@ -17,3 +17,5 @@ export * from "./losslessJson.js";
 export * from "./parseRatingInput.js";
 export * from "./verifiedSessionRating.js";
 export * from "./invoiceExport.js";
+export * from "./liveSessionCost.js";
+export * from "./configOcpiTariffs.js";
