@@ -136,14 +136,17 @@ export class SiteController {
   /**
    * Attaches the config document the cloud addressed to this site (its URL comes with provisioning):
    * the authorizer reads trust anchors, revocations and standing from it, the archiver the
-   * acknowledgements. Resolves once the document
+   * acknowledgements. A stored copy found damaged at start (set aside, alarm) comes again from the
+   * cloud here, and its alarm clears. Resolves once the document
    * is here; while no peer can deliver it (the cloud has not admitted the site yet, the link is down)
    * it tries again every `retryMs`, until the site stops.
    */
   async attachConfig(url: string, retryMs = 5_000): Promise<void> {
     for (;;) {
       try {
-        return this.configDocument.attach(await this.site.repo.find<ConfigDocument>(url as AutomergeUrl));
+        this.configDocument.attach(await this.site.repo.find<ConfigDocument>(url as AutomergeUrl));
+        this.site.integrity.repaired(url);
+        return;
       } catch (e) {
         if (this.stopped) return;
         this.log.warn({ url, err: (e as Error).message }, "config document not available yet; retrying");

@@ -101,6 +101,17 @@ export class SqliteStorageAdapter implements StorageAdapterInterface {
     })();
   }
 
+  /** The distinct first key parts (automerge-repo's document IDs, "storage-adapter-id") held live, in first-save order. */
+  documentIds(): string[] {
+    if (this.closed) return [];
+    const ids = new Set<string>();
+    for (const row of this.db.prepare("SELECT key FROM automerge_chunks ORDER BY id").all() as {
+      key: Buffer;
+    }[])
+      ids.add(decodeKey(row.key)[0]!);
+    return [...ids];
+  }
+
   /** The quarantined chunks under `keyPrefix`, oldest first ([] when closed). */
   quarantined(keyPrefix: StorageKey): QuarantinedChunk[] {
     if (this.closed) return [];

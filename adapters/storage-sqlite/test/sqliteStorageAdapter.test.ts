@@ -80,7 +80,9 @@ describe("SqliteStorageAdapter quarantine", () => {
     await s.save(["doc-a", "snapshot", "h1"], new Uint8Array([1, 2, 3]));
     await s.save(["doc-a", "incremental", "h2"], new Uint8Array([4]));
     await s.save(["doc-b", "snapshot", "h3"], new Uint8Array([5]));
+    expect(s.documentIds()).toEqual(["doc-a", "doc-b"]);
     expect(s.quarantine(["doc-a"], "bad checksum", 1_000)).toBe(2);
+    expect(s.documentIds()).toEqual(["doc-b"]);
     expect(await s.loadRange(["doc-a"])).toEqual([]);
     expect((await s.loadRange(["doc-b"])).length).toBe(1);
     s.close();

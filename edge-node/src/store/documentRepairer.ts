@@ -61,6 +61,7 @@ export class DocumentRepairer {
   tick(): void {
     const now = this.opts.clock.now();
     for (const d of this.opts.site.integrity.pending()) {
+      if (d.refetch) continue;
       const last = this.asked.get(d.documentId);
       if (last && now - last.atMs < (this.opts.retryMs ?? 300_000)) continue;
       const request: RepairRequest = {

@@ -293,9 +293,10 @@ export class SiteRepo {
 }
 
 /**
- * Checks the root and every document it indexes in the store. A damaged root stops the open (naming
- * it and the file: without its index the site cannot know its documents); a damaged indexed document
- * is quarantined and reported.
+ * Checks the root, every document it indexes and every other stored document (the cloud's config). A
+ * damaged root stops the open (naming it and the file: without its index the site cannot know its
+ * documents); any other damaged document is quarantined and reported, a cloud-written one for
+ * refetching by ordinary sync (`refetch`: the write guard takes only cloud peers' changes into it).
  */
 async function checkIndexedDocuments(
   storage: SqliteStorageAdapter,
@@ -316,10 +317,16 @@ async function checkIndexedDocuments(
     ...Object.entries(doc.journals ?? {}).map(([k, u]) => [`journals/${k}`, u] as [string, string]),
     ...Object.entries(doc.segments ?? {}).map(([k, u]) => [`segments/${k}`, u] as [string, string]),
   ];
+  // Every other stored document is one the cloud writes (the config): set aside, it comes back by sync.
+  const known = new Set([rootId, ...entries.map(([, u]) => u.replace("automerge:", ""))]);
+  for (const id of storage.documentIds())
+    if (!known.has(id) && id !== "storage-adapter-id") entries.push([`cloud/${id}`, `automerge:${id}`]);
   for (const [key, url] of entries) {
     const id = url.replace("automerge:", "");
     const check = await checkStoredDocument(storage, id);
     if (check.ok) continue;
+    const refetch = key.startsWith("cloud/");
+    if (refetch && !check.alreadyQuarantined && check.damaged.length === 0) continue;
     if (!check.alreadyQuarantined) await quarantineDocument(storage, id, check.damaged, clock.now());
     integrity.report({
       documentId: url,
@@ -330,6 +337,7 @@ async function checkIndexedDocuments(
       held: check.held ? A.save(check.held) : null,
       heads: null,
       quarantinedAt: `${file}, table quarantined_chunks`,
+      ...(refetch ? { refetch } : {}),
     });
   }
 }

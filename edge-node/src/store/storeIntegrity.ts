@@ -24,6 +24,8 @@ export interface DamagedDocument {
   readonly heads: readonly string[] | null;
   /** Where the damaged bytes were set aside (the quarantine table or file). */
   readonly quarantinedAt: string;
+  /** True for a document the cloud writes (the config): it comes back by ordinary sync, not by the repairer. */
+  readonly refetch?: boolean;
   state: "damaged" | "repaired";
   /** The last repair attempt's outcome when it did not repair (a refused copy, the cloud lacking it). */
   lastAttempt: string | null;
@@ -83,7 +85,7 @@ export class StoreIntegrity {
   /** True while a live document of the store is damaged and not repaired (its sync messages are held off). */
   isUnderRepair(documentId: string): boolean {
     const d = this.items.get(bare(documentId));
-    return d !== undefined && d.state === "damaged" && d.where === "store";
+    return d !== undefined && d.state === "damaged" && d.where === "store" && d.refetch !== true;
   }
 
   /** The damaged entry of `documentId` not yet repaired, if any. */

@@ -116,6 +116,34 @@ describe("damaged stored documents", () => {
   });
 });
 
+describe("cloud-written documents", () => {
+  test("a damaged document the root does not index (the cloud's config) is set aside at open and reported for refetching by sync, not held off", async () => {
+    const dir = join(root, "config");
+    const site = await SiteRepo.open(SITE, dir);
+    const h = site.repo.create<{ version: number }>({ version: 1 });
+    for (let i = 2; i < 5; i++) {
+      h.change((d) => void (d.version = i));
+      await site.flush([h.documentId]);
+    }
+    await site.close();
+    await damageChunk(dir, h.url);
+    const clock = new VirtualClock(Date.UTC(2026, 5, 2));
+    const integrity = new StoreIntegrity(clock);
+    const again = await SiteRepo.open(SITE, dir, [], undefined, { integrity, clock });
+    const [d] = integrity.pending();
+    expect(d).toMatchObject({
+      documentId: h.url,
+      key: `cloud/${h.documentId}`,
+      refetch: true,
+      file: join(dir, "site.sqlite"),
+    });
+    expect(again.isUnderRepair(h.url)).toBe(false);
+    integrity.repaired(h.url);
+    expect(integrity.pending()).toHaveLength(0);
+    await again.close();
+  });
+});
+
 describe("archive checksums", () => {
   test("archive files carry a SHA-256 sidecar; a damaged one is quarantined and reported with its heads; a restored copy passes again; a file without sidecar gets one", async () => {
     const dir = join(root, "archive");
