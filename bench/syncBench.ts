@@ -19,9 +19,11 @@ import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { CloudPeer } from "@chargemesh/cloud-peer";
 import { SimulatedSite } from "@chargemesh/simulation";
 import { TcpProxy } from "../testing/tcpProxy.js";
+import { benchCrashPolicy } from "./syncCapacity/ipc.js";
 import { runSyncCapacityBench } from "./syncCapacityBench.js";
 import { runSyncWeekOfflineBench } from "./syncWeekOfflineBench.js";
 
+benchCrashPolicy();
 const STALLS = Number(process.env.BENCH_SYNC_STALLS ?? 50);
 const VEHICLES = Number(process.env.BENCH_SYNC_VEHICLES ?? 500);
 const dir = mkdtempSync(join(tmpdir(), "cm-bench-sync-"));

@@ -13,7 +13,7 @@
  */
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { BenchChild } from "./syncCapacity/ipc.js";
+import { BenchChild, benchCrashPolicy } from "./syncCapacity/ipc.js";
 import type { CloudStats, SiteRegistration } from "./syncCapacity/cloudProcess.js";
 
 const STEPS = [25, 50, 100, 200, 250, 300, 400, 600, 800, 1000, 1200, 1600, 2000];
@@ -162,6 +162,7 @@ function print(
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  benchCrashPolicy();
   await runSyncCapacityBench();
   process.exit(0);
 }

@@ -21,7 +21,7 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { SimulatedSite } from "@chargemesh/simulation";
 import { TcpProxy } from "../testing/tcpProxy.js";
-import { BenchChild } from "./syncCapacity/ipc.js";
+import { BenchChild, benchCrashPolicy } from "./syncCapacity/ipc.js";
 import type { CloudMemory, HeadsMatch } from "./syncWeekOffline/cloudProcess.js";
 
 const DAY_MS = 86_400_000;
@@ -211,6 +211,7 @@ export async function runSyncWeekOfflineBench(day?: DayOfflineBaseline): Promise
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  benchCrashPolicy();
   await runSyncWeekOfflineBench();
   process.exit(0);
 }

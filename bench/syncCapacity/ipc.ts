@@ -1,5 +1,13 @@
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import pino from "pino";
+import { exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
+
+/** Every bench child still running: killed when the bench process exits, however it exits. */
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const c of running) c.kill("SIGKILL");
+});
 
 /** One request to a bench child process and its answer, matched by `id`. */
 interface Envelope {
@@ -21,10 +29,14 @@ export class BenchChild {
       if (m.error !== undefined) w.reject(new Error(m.error));
       else w.resolve(m.body);
     });
-    process.on("exit", (code) => {
-      for (const w of this.waiting.values()) w.reject(new Error(`bench child exited with ${code}`));
+    running.add(process);
+    process.on("exit", (code, signal) => {
+      running.delete(process);
+      for (const w of this.waiting.values()) w.reject(new Error(`bench child exited with ${code ?? signal}`));
       this.waiting.clear();
     });
+    // A send to a child that just died: the pending request is rejected by the exit above.
+    process.on("error", () => undefined);
   }
 
   /** Starts `script` in its own Node process (tsx loader, extra Node flags); fails if it cannot be spawned. */
@@ -41,8 +53,16 @@ export class BenchChild {
   request<T>(body: unknown): Promise<T> {
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
+      if (this.process.exitCode !== null || this.process.signalCode !== null || !this.process.connected)
+        return reject(
+          new Error(`bench child exited with ${this.process.exitCode ?? this.process.signalCode}`),
+        );
       this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.process.send({ id, body });
+      this.process.send({ id, body }, (e) => {
+        if (!e) return;
+        this.waiting.delete(id);
+        reject(e);
+      });
     });
   }
 
@@ -57,8 +77,14 @@ export class BenchChild {
   }
 }
 
-/** In a child: answers every request with `handle`'s result (or its error message). */
+/**
+ * In a child: answers every request with `handle`'s result (or its error message). The child runs
+ * under the sync processes' crash policy (automerge-repo's ready timeout tolerated, anything else
+ * logged and exit 70) and exits when the bench goes away.
+ */
 export function serveRequests(handle: (body: never) => Promise<unknown>): void {
+  exitOnUnexpectedErrors(pino({ level: "warn", base: { role: "bench-child" } }, pino.destination(2)));
+  process.on("disconnect", () => process.exit(0));
   process.on("message", (m: Envelope) => {
     handle(m.body as never).then(
       (body) => process.send?.({ id: m.id, body }),
@@ -66,4 +92,9 @@ export function serveRequests(handle: (body: never) => Promise<unknown>): void {
         process.send?.({ id: m.id, body: null, error: e instanceof Error ? e.message : String(e) }),
     );
   });
+}
+
+/** In a bench's main process: the same crash policy as its children (their exit handler kills them). */
+export function benchCrashPolicy(): void {
+  exitOnUnexpectedErrors(pino({ level: "warn", base: { role: "bench" } }, pino.destination(2)));
 }
