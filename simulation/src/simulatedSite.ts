@@ -27,6 +27,8 @@ import { SimCloudConfig } from "./simCloudConfig.js";
 import type { SimContract } from "./simContracts.js";
 import { planArrivals } from "./arrivalPlan.js";
 import type { CarVisit } from "./arrivalPlan.js";
+import { SimOcppStalls } from "./ocpp/simOcppStalls.js";
+import type { StallDrivers } from "./ocpp/simOcppStalls.js";
 
 export interface SimulatedSiteOptions {
   readonly siteId: string;
@@ -46,6 +48,12 @@ export interface SimulatedSiteOptions {
   readonly onStep?: (nowMs: number) => void | Promise<void>;
   /** Sync the site's documents with cloud peers over libp2p. */
   readonly sync?: SiteControllerOptions["sync"];
+  /**
+   * The last n stalls are served by simulated OCPP 2.0.1 chargers connected over real WebSockets to
+   * the site's own OCPP server (security profile 2 on localhost with a throwaway lab CA); the rest
+   * are hal's simulated stalls. Default 0.
+   */
+  readonly ocppStalls?: number;
 }
 
 export interface SimulationSummary {
@@ -63,6 +71,8 @@ export interface SimulationSummary {
 }
 
 const STALL_MAX_W = 150_000;
+const REACTION_DELAY_MS = 800;
+const OCPP_REACTION_DELAY_MS = 1_000;
 const STEP_MS = 1_000;
 const MAX_WAIT_MS = 10 * 60_000;
 
@@ -81,13 +91,20 @@ export class SimulatedSite {
   private arrived = 0;
   private served = 0;
   private turnedAway = 0;
+  /** The stall the next driver looks at first (drivers spread over the free stalls). */
+  private nextStall = 0;
 
   private constructor(
     readonly opts: SimulatedSiteOptions,
     readonly config: SiteConfig,
     readonly controller: SiteController,
     readonly power: PowerManager,
+    /** hal's simulated stalls: `stalls[i]` is `config.stalls[i]` (the OCPP stalls, if any, come after them). */
     readonly stalls: readonly SimStall[],
+    /** Every stall's hal drivers, in `config.stalls` order (simulated stalls, then OCPP EVSEs). */
+    readonly hardware: readonly StallDrivers[],
+    /** The OCPP server and chargers of the OCPP stalls (null without any). */
+    readonly ocpp: SimOcppStalls | null,
     readonly contracts: readonly SimContract[],
     clock: VirtualClock,
     scheduler: VirtualScheduler,
@@ -124,14 +141,16 @@ export class SimulatedSite {
         safeLimitW: 10_000,
       })),
     });
-    const stalls = config.stalls.map(
+    const ocppCount = Math.max(0, Math.min(opts.ocppStalls ?? 0, config.stalls.length));
+    const simCount = config.stalls.length - ocppCount;
+    const stalls = config.stalls.slice(0, simCount).map(
       (s) =>
         new SimStall(
           {
             meterId: s.meterId,
             maxW: s.maxW,
             minW: s.minW,
-            reactionDelayMs: 800,
+            reactionDelayMs: REACTION_DELAY_MS,
             startRegisterWh: state.registers[s.meterId] ?? 0,
           },
           clock,
@@ -154,6 +173,23 @@ export class SimulatedSite {
       opts.log.error({ issues }, "config document refused: invalid"),
     );
     configDocument.provision(cloudConfig.current());
+    const ocpp =
+      ocppCount > 0
+        ? await SimOcppStalls.start({
+            siteId: opts.siteId,
+            config,
+            stalls: config.stalls.slice(simCount),
+            clock,
+            configDocument,
+            revocationPublicKey: provisioning.keys.revocationPublicKey,
+            reactionDelayMs: OCPP_REACTION_DELAY_MS,
+            log: opts.log,
+          })
+        : null;
+    const hardware: StallDrivers[] = config.stalls.map((_, i) =>
+      i < simCount ? stalls[i]! : ocpp!.drivers(i - simCount),
+    );
+    const ocppStages = new Set(hardware.slice(simCount).map((h) => h.stage));
     let controllerRef: SiteController | null = null;
     const trust = new ConfigDocTrustStore(
       configDocument,
@@ -173,12 +209,7 @@ export class SimulatedSite {
       clock,
       // Session IDs and challenges must never repeat, also across a restart: real randomness even in simulation.
       random: cryptoRandom,
-      hardware: config.stalls.map((c, i) => ({
-        config: c,
-        meter: stalls[i]!.meter,
-        stage: stalls[i]!.stage,
-        link: stalls[i]!.link,
-      })),
+      hardware: config.stalls.map((c, i) => ({ config: c, ...hardware[i]! })),
       authorizer: new CertificateAuthorizer(trust, offlinePolicyOf(config)),
       configDocument,
       secureElement: new SimSecureElement(join(opts.dataDir, "site-secure-element.json")),
@@ -194,6 +225,10 @@ export class SimulatedSite {
             safeLimitW: h.config.safeLimitW,
             acceptanceW: () => h.link.acceptance()?.maxPowerW ?? null,
           })),
+          // A charging profile travels over the network and the charger answers after applying it:
+          // OCPP stages get longer to confirm; simulated stages keep the manager's default.
+          ackTimeoutMs: (stage) =>
+            ocppStages.has(stage) ? 30_000 : stage.reactionDelayMs + Math.max(1_000, stage.reactionDelayMs),
           log: opts.log,
         })),
       certifyMeter: localOperatorCertifier(
@@ -208,11 +243,36 @@ export class SimulatedSite {
     controllerRef = controller;
     for (const [i, s] of stalls.entries())
       s.meter.ensureAtLeast(controller.ledger.lastRegisterWh(config.stalls[i]!.meterId));
+    if (ocpp) {
+      ocpp.site.bindOrchestrator(controller.orchestrator, controller.metrics.registry);
+      try {
+        await ocpp.connect((meterId) =>
+          Math.max(state.registers[meterId] ?? 0, controller.ledger.lastRegisterWh(meterId)),
+        );
+      } catch (e) {
+        // A charger that cannot boot: nothing is left running behind the error.
+        await ocpp.close();
+        await controller.stop();
+        throw e;
+      }
+    }
     void power.start();
-    const site = new SimulatedSite(opts, config, controller, power, stalls, contracts, clock, scheduler);
+    const site = new SimulatedSite(
+      opts,
+      config,
+      controller,
+      power,
+      stalls,
+      hardware,
+      ocpp,
+      contracts,
+      clock,
+      scheduler,
+    );
     site.cloudConfig = (der) => {
       cloudConfig.revoke(der);
       configDocument.provision(cloudConfig.current());
+      ocpp?.syncLocalLists();
     };
     return site;
   }
@@ -237,11 +297,20 @@ export class SimulatedSite {
       untilMs: this.clock.now() + ms,
       stepMs: STEP_MS,
       tickMs: this.config.tickIntervalMs,
-      advanceHardware: (now) => {
-        for (const s of this.stalls) s.advanceTo(now);
-        this.scheduler.fireDue();
-      },
+      advanceHardware: (now) => this.advanceHardware(now),
+      each: () => this.settleOcpp(),
     });
+  }
+
+  private advanceHardware(now: number): void {
+    for (const s of this.stalls) s.advanceTo(now);
+    this.ocpp?.advanceTo();
+    this.scheduler.fireDue();
+  }
+
+  /** With OCPP stalls: the step's network exchanges finish before time moves on. */
+  private async settleOcpp(): Promise<void> {
+    await this.ocpp?.settle(() => this.scheduler.fireDue());
   }
 
   /** Runs until every planned car has come and gone and every session has ended. */
@@ -255,17 +324,15 @@ export class SimulatedSite {
       untilMs: lastLeave,
       stepMs: STEP_MS,
       tickMs: this.config.tickIntervalMs,
-      advanceHardware: (now) => {
-        for (const s of this.stalls) s.advanceTo(now);
-        this.scheduler.fireDue();
-      },
+      advanceHardware: (now) => this.advanceHardware(now),
       each: async (now) => {
         this.step(now);
-        if (now % 60_000 === 0) writeSimState(this.opts.dataDir, now, this.stalls);
+        await this.settleOcpp();
+        if (now % 60_000 === 0) writeSimState(this.opts.dataDir, now, this.registers());
         await this.opts.onStep?.(now);
       },
     });
-    writeSimState(this.opts.dataDir, this.clock.now(), this.stalls);
+    writeSimState(this.opts.dataDir, this.clock.now(), this.registers());
     return this.summary(this.clock.now() - t0);
   }
 
@@ -276,22 +343,39 @@ export class SimulatedSite {
       this.arrived++;
     }
     const views = this.controller.orchestrator.stallViews();
-    for (const [i, stall] of this.stalls.entries()) {
+    const simCount = this.stalls.length;
+    const total = this.hardware.length;
+    for (let k = 0; k < total; k++) {
+      // Drivers take whichever stall is free, not always the first one.
+      const i = (this.nextStall + k) % total;
+      const ocppIndex = i >= simCount ? i - simCount : null;
       const here = this.atStall.get(i);
       const phase = views[i]!.phase;
       if (here) {
-        here.idleSinceMs = phase === "available" ? (here.idleSinceMs ?? now) : null;
+        // An OCPP charger's session runs on while a full car draws nothing: the driver notices and leaves too.
+        const idle = phase === "available" || (ocppIndex !== null && this.ocpp!.carFull(ocppIndex));
+        here.idleSinceMs = idle ? (here.idleSinceMs ?? now) : null;
         // The driver leaves at the planned time, or two minutes after the session ended (full, refused).
         if (now >= here.visit.leaveAtMs || (here.idleSinceMs !== null && now - here.idleSinceMs >= 120_000)) {
-          stall.unplug();
+          if (ocppIndex === null) this.stalls[i]!.unplug();
+          else this.ocpp!.unplug(ocppIndex);
           this.atStall.delete(i);
         }
-      } else if (phase === "available" && this.waiting.length > 0) {
+      } else if (
+        phase === "available" &&
+        this.waiting.length > 0 &&
+        (ocppIndex === null || this.ocpp!.free(ocppIndex))
+      ) {
         const visit = this.waiting.shift()!;
         const contract = this.contracts[visit.contract]!;
-        stall.plug(new SimVehicle(visit, contract.secureElement, contract.chain, `SIMVIN${visit.index}`));
+        if (ocppIndex === null)
+          this.stalls[i]!.plug(
+            new SimVehicle(visit, contract.secureElement, contract.chain, `SIMVIN${visit.index}`),
+          );
+        else this.ocpp!.plug(ocppIndex, visit, contract);
         this.atStall.set(i, { visit, idleSinceMs: null });
         this.served++;
+        this.nextStall = (i + 1) % total;
       }
     }
     while (this.waiting.length > 0 && now - this.waiting[0]!.arriveAtMs > MAX_WAIT_MS) {
@@ -320,7 +404,17 @@ export class SimulatedSite {
 
   async stop(): Promise<void> {
     await this.power.close();
+    await this.ocpp?.close();
     await this.controller.stop();
+  }
+
+  /** Every meter's register now (simulated meters and the OCPP chargers' meters), Wh. */
+  registers(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.stalls) out[s.meter.id] = s.meter.registerWh();
+    for (const [j, c] of this.config.stalls.slice(this.stalls.length).entries())
+      out[c.meterId] = this.ocpp!.registerWh(j);
+    return out;
   }
 }
 
@@ -337,11 +431,8 @@ function readSimState(dir: string): SimState {
 }
 
 /** What survives a controller crash in the real world: the meters' registers and the time. */
-function writeSimState(dir: string, clockMs: number, stalls: readonly SimStall[]): void {
-  const state: SimState = {
-    clockMs,
-    registers: Object.fromEntries(stalls.map((s) => [s.meter.id, s.meter.registerWh()])),
-  };
+function writeSimState(dir: string, clockMs: number, registers: Record<string, number>): void {
+  const state: SimState = { clockMs, registers };
   writeFileSync(join(dir, "sim-state.json.tmp"), JSON.stringify(state));
   renameSync(join(dir, "sim-state.json.tmp"), join(dir, "sim-state.json"));
 }

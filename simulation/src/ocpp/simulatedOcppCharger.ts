@@ -2,6 +2,7 @@ import { p256 } from "@noble/curves/nist.js";
 import ocppRpc from "ocpp-rpc";
 import type { Clock } from "@chargemesh/shared-model";
 import { signOcmf } from "@chargemesh/shared-model";
+import type { SimBattery } from "@chargemesh/hal";
 
 type Payload = Record<string, any>;
 
@@ -11,6 +12,8 @@ export interface SimulatedCarSpec {
   readonly emaid: string;
   /** The most the car takes, W. */
   readonly maxW: number;
+  /** The car's battery with its taper: it draws at most its acceptance and stops at its target. */
+  readonly battery?: SimBattery;
 }
 
 export interface SimulatedOcppChargerOptions {
@@ -36,6 +39,8 @@ export interface SimulatedOcppChargerOptions {
   readonly hardwareMaxW: number;
   /** Energy register at start, Wh. */
   readonly initialRegisterWh?: number;
+  /** Transaction IDs are `<prefix>-tx-<n>` (default the station ID); a rebooted charger needs a new one. */
+  readonly transactionIdPrefix?: string;
 }
 
 interface Profile {
@@ -107,6 +112,11 @@ export class SimulatedOcppCharger {
     return Math.floor(this.energyWms / 3_600_000);
   }
 
+  /** Raises the energy register to `wh` if it is below (a meter whose register the site last saw higher). */
+  setRegisterAtLeast(wh: number): void {
+    this.energyWms = Math.max(this.energyWms, wh * 3_600_000);
+  }
+
   /** The composite limit now: the lowest of the station maximum and the transaction's (or default) profile, W. */
   compositeLimitW(): number {
     let limit = this.opts.hardwareMaxW;
@@ -126,7 +136,8 @@ export class SimulatedOcppCharger {
   drawW(): number {
     const tx = this.tx;
     if (!tx || !tx.authorized) return 0;
-    return Math.min(tx.car.maxW, this.compositeLimitW());
+    const carW = tx.car.battery ? Math.min(tx.car.maxW, tx.car.battery.acceptanceW()) : tx.car.maxW;
+    return Math.min(carW, this.compositeLimitW());
   }
 
   variable(component: string, name: string): string | undefined {
@@ -143,6 +154,11 @@ export class SimulatedOcppCharger {
 
   queuedEvents(): number {
     return this.queue.length;
+  }
+
+  /** CSMS calls this charger answers only once the clock reaches its reaction delay. */
+  answersWaitingOnClock(): number {
+    return this.delayed.length;
   }
 
   isOnline(): boolean {
@@ -208,6 +224,7 @@ export class SimulatedOcppCharger {
     const draw = this.drawW();
     this.maxExcessW = Math.max(this.maxExcessW, draw - this.compositeLimitW());
     this.energyWms += draw * dt;
+    this.tx?.car.battery?.charge(draw, dt);
     this.lastAdvanceMs = now;
     for (const d of this.delayed.filter((d) => d.atMs <= now)) d.resolve();
     this.delayedPrune(now);
@@ -222,7 +239,7 @@ export class SimulatedOcppCharger {
   /** A car plugs in: the transaction starts (EVConnected), then Plug & Charge Authorize, or the local list when offline. */
   async plug(car: SimulatedCarSpec): Promise<void> {
     if (this.tx) throw new Error("EVSE occupied");
-    const id = `${this.opts.stationId}-tx-${++this.txCounter}`;
+    const id = `${this.opts.transactionIdPrefix ?? this.opts.stationId}-tx-${++this.txCounter}`;
     this.tx = { id, seqNo: 0, car, authorized: false, idToken: null, lastMeterMs: this.opts.clock.now() };
     this.event("Started", "CablePluggedIn", { evse: { id: 1, connectorId: 1 } }, "EVConnected");
     await this.flush();
