@@ -151,4 +151,4 @@ test("a site archives the days its cloud peer acknowledged: live documents stay 
   expect(audit.findings.filter((f) => f.code !== "duplicate_record")).toEqual([]);
   expect(audit.ok).toBe(true);
   await cloud.stop();
-}, 180_000);
+}, 400_000);
