@@ -94,6 +94,8 @@ function openAccounts(contracts: readonly string[]): void {
   log.info({ contracts: fresh.length, accounts: plan.specs.length }, "demo accounts on file");
 }
 
+/** Each registered site's peer ID and root document, as registered with the cloud peer. */
+const registered = new Map<string, string>();
 /** Each registered site's provisioned trust, as it last reported it. */
 const trustBySite = new Map<string, SiteTrust>();
 /** Brings a site's config document up to its trust, the demo tariff and the contracts on file (when it lacks any). */
@@ -108,7 +110,10 @@ function publishSiteConfig(siteId: string, trust: SiteTrust): void {
 
 channel.onMessage((m) => {
   if (m.type !== "register") return;
-  cloud.registerSite(m.siteId, m.peerId, m.rootUrl);
+  // A site registers again when it restarted with a new PKI: only a new identity is registered anew.
+  const identity = `${m.peerId} ${m.rootUrl}`;
+  if (registered.get(m.siteId) !== identity) cloud.registerSite(m.siteId, m.peerId, m.rootUrl);
+  registered.set(m.siteId, identity);
   openAccounts(m.contracts);
   trustBySite.set(m.siteId, m.trust);
   for (const [siteId, trust] of trustBySite) publishSiteConfig(siteId, trust);

@@ -48,12 +48,14 @@ const channel = new ParentChannel<ToSite, SiteMessage>(async (why) => {
 let onCloud: (multiaddr: string) => void = () => undefined;
 const cloudMultiaddr = new Promise<string>((resolve) => (onCloud = resolve));
 let configUrl: string | null = null;
+/** The config document the site was provisioned with (set before it reports ready). */
+let provisioned: ConfigDocument | null = null;
 channel.onMessage((m) => {
   if (m.type === "cloud") onCloud(m.multiaddr);
   if (m.type !== "config" || m.configUrl === configUrl || !site) return;
   configUrl = m.configUrl;
   // In the background: the site charges whether or not the cloud is reachable.
-  void site.controller.attachConfig(m.configUrl);
+  void attachWhenTrusted(site, m.configUrl);
 });
 channel.send({ type: "hello" });
 node = await createSyncNode({ privateKey: await loadOrCreatePrivateKey(join(args.dataDir, "libp2p-key")) });
@@ -117,7 +119,7 @@ dayRun = running.run().then(
 );
 
 // Not attached to the cloud's document yet: this is the copy the site was provisioned with.
-const provisioned = running.controller.configDocument.current();
+provisioned = running.controller.configDocument.current();
 setInterval(() => channel.send({ type: "figures", figures: figuresOf(running) }), 1_000).unref();
 channel.send({
   type: "ready",
@@ -156,6 +158,33 @@ function configOf(doc: ConfigDocument | null): SiteFigures["config"] {
     trustAnchors: doc.trustAnchors.length,
     blockedContracts: Object.values(doc.accountStanding).filter((s) => s.standing === "blocked").length,
   };
+}
+
+/**
+ * Attaches the cloud's config document once it carries this site's provisioned trust anchors: a
+ * restarted simulated site draws a new PKI, and the copy its store kept from before names the old
+ * root until the cloud's new version syncs (working from it would refuse every car). Polls every
+ * 500 ms; never throws; gives up when the site stops.
+ */
+async function attachWhenTrusted(s: SimulatedSite, url: string): Promise<void> {
+  const wanted = provisioned?.trustAnchors ?? [];
+  const holds = (doc: ConfigDocument | undefined) =>
+    doc !== undefined &&
+    wanted.every((a) => doc.trustAnchors.some((b) => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0));
+  const repo = s.controller.site.repo;
+  let handle: { doc(): ConfigDocument | undefined } | null = null;
+  while (!stopRequested && configUrl === url) {
+    try {
+      handle ??= await repo.find<ConfigDocument>(url as Parameters<typeof repo.find>[0]);
+      if (holds(handle.doc())) break;
+    } catch {
+      // Not found yet (the cloud unreachable): try again.
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (stopRequested || configUrl !== url) return;
+  log.info({ configUrl: url }, "cloud config document carries this site's trust anchors: attached");
+  await s.controller.attachConfig(url);
 }
 
 /** The provisioned document's anchors and signed revocation list, for the cloud to publish to this site. */
