@@ -13,10 +13,12 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-test("a simulated site with OCPP stalls completes OCPP sessions whose signed records verify like the others", async () => {
+test("a simulated site with OCPP stalls completes OCPP sessions whose signed records verify like the others, within one grid limit", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "chargemesh-sim-ocpp-"));
   dirs.push(dataDir);
-  const site = await SimulatedSite.create({
+  const draw = { steps: 0, overLimit: 0, maxW: 0, ocppCharging: 0 };
+  let site!: SimulatedSite;
+  site = await SimulatedSite.create({
     siteId: "ocpp-sim",
     dataDir,
     stalls: 4,
@@ -27,6 +29,16 @@ test("a simulated site with OCPP stalls completes OCPP sessions whose signed rec
     startMs: Date.UTC(2026, 5, 1, 7),
     windowMs: 2 * 3_600_000,
     log: pino({ level: process.env.OCPP_TEST_LOG ?? "silent" }),
+    // Both kinds of stall share the one grid limit: the summed draw is checked at every step.
+    onStep: () => {
+      const chargers = site.ocpp!.chargers.map((c) => c.drawW());
+      const w =
+        site.stalls.reduce((sum, s) => sum + s.stage.drawW(), 0) + chargers.reduce((a, b) => a + b, 0);
+      draw.steps++;
+      draw.maxW = Math.max(draw.maxW, w);
+      if (w > site.config.gridLimitW) draw.overLimit++;
+      if (chargers.some((c) => c > 0)) draw.ocppCharging++;
+    },
   });
   const ocppStallIds = new Set(site.config.stalls.slice(2).map((s) => s.id as string));
   expect(site.stalls).toHaveLength(2);
@@ -54,6 +66,9 @@ test("a simulated site with OCPP stalls completes OCPP sessions whose signed rec
   await site.stop();
 
   expect(summary.arrived).toBe(14);
+  expect(draw.overLimit).toBe(0);
+  expect(draw.maxW).toBe(site.config.gridLimitW); // the limit was reached (and shared), never passed
+  expect(draw.ocppCharging).toBeGreaterThan(1_800);
   expect(summary.sessions).toEqual({ completed: summary.served, rejected: 0, failed: 0, open: 0 });
   const ocppSessions = sessions.filter((s) => ocppStallIds.has(s.stallId));
   const simSessions = sessions.filter((s) => !ocppStallIds.has(s.stallId));
