@@ -17,11 +17,13 @@ import { SimulatedSite } from "../simulatedSite.js";
 import { buildAuditBundle } from "@chargemesh/edge-node";
 import { nodeEd25519 } from "@chargemesh/node-ed25519";
 
-const HELP = `npm run sim:site -- [--stalls 20] [--vehicles 200] [--offline] [--block-every N] [--seed 1] [--data DIR] [--out bundle.cbor] [--json] [--speed N] [--ack-log]
+const HELP = `npm run sim:site -- [--stalls 20] [--vehicles 200] [--offline] [--block-every N] [--seed 1] [--ocpp-stalls 0] [--data DIR] [--out bundle.cbor] [--json] [--speed N] [--ack-log]
 
 Simulates one site on virtual time (no cloud when --offline), then exports its ledger bundle and
-verifies it. Exit 0 when every session completed and the bundle verifies with delivered energy equal
-to the sum of session energies; 1 otherwise; 2 on a usage error.`;
+verifies it. --ocpp-stalls N serves the last N stalls by simulated OCPP 2.0.1 chargers over real
+WebSockets to the site's own OCPP server (TLS and Basic auth on localhost). Exit 0 when every
+session completed and the bundle verifies with delivered energy equal to the sum of session
+energies; 1 otherwise; 2 on a usage error.`;
 
 async function main(): Promise<number> {
   let values;
@@ -33,6 +35,7 @@ async function main(): Promise<number> {
         offline: { type: "boolean", default: false },
         "block-every": { type: "string", default: "0" },
         seed: { type: "string", default: "1" },
+        "ocpp-stalls": { type: "string", default: "0" },
         data: { type: "string" },
         out: { type: "string" },
         json: { type: "boolean", default: false },
@@ -52,8 +55,12 @@ async function main(): Promise<number> {
   const [stalls, vehicles, seed] = [values.stalls, values.vehicles, values.seed].map((v) =>
     Number.parseInt(v!, 10),
   ) as [number, number, number];
-  if (!(stalls >= 1 && stalls <= 300 && vehicles >= 0 && Number.isSafeInteger(seed))) {
-    console.error(`--stalls takes 1-300, --vehicles a whole number\n\n${HELP}`);
+  const ocppStalls = Number(values["ocpp-stalls"]);
+  if (
+    !(stalls >= 1 && stalls <= 300 && vehicles >= 0 && Number.isSafeInteger(seed)) ||
+    !(Number.isSafeInteger(ocppStalls) && ocppStalls >= 0 && ocppStalls <= stalls)
+  ) {
+    console.error(`--stalls takes 1-300, --vehicles a whole number, --ocpp-stalls 0 to --stalls\n\n${HELP}`);
     return 2;
   }
   const dataDir = values.data ?? mkdtempSync(join(tmpdir(), "chargemesh-sim-"));
@@ -70,6 +77,7 @@ async function main(): Promise<number> {
     seed,
     offline: values.offline,
     blockEvery: Number.parseInt(values["block-every"]!, 10) || 0,
+    ocppStalls,
     startMs,
     windowMs: 16 * 3_600_000,
     log,
