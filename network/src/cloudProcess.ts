@@ -10,6 +10,7 @@
  * two seconds. It exits when told to stop or when the supervisor goes away.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { exitOnUnexpectedErrors } from "@chargemesh/automerge-network-libp2p";
 import { contractId, cryptoRandom, systemClock } from "@chargemesh/shared-model";
@@ -26,7 +27,7 @@ import { loadOrCreatePrivateKey } from "@chargemesh/edge-node";
 import type { CloudMessage, CloudProcessArgs, SiteTrust, ToCloud } from "./childMessages.js";
 import { simSiteConfigUpdate } from "./simSiteConfig.js";
 import { childLogger } from "./childLogger.js";
-import { DEMO_CONFIG_TARIFF, DEMO_TIME_ZONE, loadDemoTariffs } from "./demoTariff.js";
+import { DEMO_CONFIG_TARIFF, DEMO_TARIFF_FILE, DEMO_TIME_ZONE, loadDemoTariffs } from "./demoTariff.js";
 import { planDemoDrivers } from "./demoDrivers.js";
 import { ParentChannel } from "./parentChannel.js";
 import { readSecret } from "./secretFile.js";
@@ -94,6 +95,8 @@ function openAccounts(contracts: readonly string[]): void {
   log.info({ contracts: fresh.length, accounts: plan.specs.length }, "demo accounts on file");
 }
 
+/** The demo tariff's text, published as is so its decimal prices stay exact. */
+const DEMO_TARIFF_JSON = readFileSync(DEMO_TARIFF_FILE, "utf8");
 /** Each registered site's peer ID and root document, as registered with the cloud peer. */
 const registered = new Map<string, string>();
 /** Each registered site's provisioned trust, as it last reported it. */
@@ -102,7 +105,12 @@ const trustBySite = new Map<string, SiteTrust>();
 function publishSiteConfig(siteId: string, trust: SiteTrust): void {
   const held = cloud.currentDoc(cloud.configs.urlOf(siteId)) as ConfigDocument | null;
   const contracts = accounts.list().flatMap((a) => a.contracts.map((c) => c.contractId));
-  const update = simSiteConfigUpdate(held, { trust, tariffs: [DEMO_CONFIG_TARIFF], contracts });
+  const update = simSiteConfigUpdate(held, {
+    trust,
+    tariffs: [DEMO_CONFIG_TARIFF],
+    ocpiTariffs: { tariffsJson: DEMO_TARIFF_JSON, timeZone: DEMO_TIME_ZONE },
+    contracts,
+  });
   if (!update) return;
   cloud.configs.publish(siteId, update);
   log.info({ site: siteId, anchors: trust.anchors.length }, "config document published for the site");

@@ -4,6 +4,8 @@ import { simSiteConfigUpdate } from "../src/simSiteConfig.js";
 import type { SiteTrust } from "../src/childMessages.js";
 import { DEMO_CONFIG_TARIFF } from "../src/demoTariff.js";
 
+const ocpiTariffs = { tariffsJson: '{"id":"t"}', timeZone: "Europe/Berlin" };
+
 const empty: ConfigDocument = {
   schemaVersion: 1,
   version: 0,
@@ -28,11 +30,17 @@ const apply = (doc: ConfigDocument, update: ((d: ConfigDocument) => void) | null
 
 describe("simSiteConfigUpdate", () => {
   it("carries the site's anchors, revocation list, the demo tariff and good standing for contracts on file; then nothing more to do", () => {
-    const want = { trust: trust(1), tariffs: [DEMO_CONFIG_TARIFF], contracts: ["DE-CMS-C1", "DE-CMS-C2"] };
+    const want = {
+      trust: trust(1),
+      tariffs: [DEMO_CONFIG_TARIFF],
+      ocpiTariffs,
+      contracts: ["DE-CMS-C1", "DE-CMS-C2"],
+    };
     const doc = apply(empty, simSiteConfigUpdate(empty, want));
     expect(doc.trustAnchors).toEqual([new Uint8Array([1, 2, 3])]);
     expect(doc.revocationList).toEqual({ signed: new Uint8Array([9, 9]), issuedAtMs: 5, nextUpdateMs: 10 });
     expect(doc.tariffs).toEqual([DEMO_CONFIG_TARIFF]);
+    expect(doc.ocpiTariffs).toEqual(ocpiTariffs);
     expect(doc.accountStanding).toEqual({
       "DE-CMS-C1": { standing: "good", version: 0 },
       "DE-CMS-C2": { standing: "good", version: 0 },
@@ -41,7 +49,7 @@ describe("simSiteConfigUpdate", () => {
   });
 
   it("never overwrites a standing billing published, and replaces anchors a restarted site drew anew", () => {
-    const want = { trust: trust(1), tariffs: [DEMO_CONFIG_TARIFF], contracts: ["DE-CMS-C1"] };
+    const want = { trust: trust(1), tariffs: [DEMO_CONFIG_TARIFF], ocpiTariffs, contracts: ["DE-CMS-C1"] };
     const held = apply(empty, simSiteConfigUpdate(empty, want));
     held.accountStanding["DE-CMS-C1"] = { standing: "blocked", version: 3 };
     const again = apply(
