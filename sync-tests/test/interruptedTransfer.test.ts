@@ -43,10 +43,14 @@ test("a site back from hours offline whose first transfer is cut midway still co
     await site.run();
     const urls = site.controller.site.documentUrls();
     let records = 0;
+    let rawRecordBytes = 0;
     for (const m of site.controller.ledgerStore.meters())
-      records += [...site.controller.ledgerStore.records(m)].length;
-    // Reconnect, and cut the link again after the first 40 KB.
-    proxy.cutAtBytes = 40_000;
+      for (const r of site.controller.ledgerStore.records(m)) {
+        records++;
+        rawRecordBytes += r.length;
+      }
+    // Reconnect, and cut the link again about halfway through (a whole transfer costs ~0.8x the raw records).
+    proxy.cutAtBytes = Math.floor(rawRecordBytes * 0.4);
     proxy.restore();
     const end = Date.now() + 30_000;
     while (!proxy.isCut && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
@@ -76,6 +80,10 @@ test("a site back from hours offline whose first transfer is cut midway still co
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(proxy.bytes).toBeGreaterThan(atCut);
+    const afterCut = proxy.bytes - atCut;
+    console.log(
+      `interrupted transfer: ${atCut} bytes before the cut, ${afterCut} after, raw records ${rawRecordBytes}`,
+    );
     const { root: cloudRoot } = await cloud.siteDocuments("interrupted");
     let held = 0;
     for (const url of Object.values(cloudRoot.doc().segments))
