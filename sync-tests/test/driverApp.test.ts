@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,7 +8,7 @@ import pino from "pino";
 import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
 import { generateKeyPair } from "@libp2p/crypto/keys";
-import { systemClock } from "@chargemesh/shared-model";
+import { cryptoRandom, parseJsonKeepingNumbers, parseTariffs, systemClock } from "@chargemesh/shared-model";
 import { createSyncNode } from "@chargemesh/automerge-network-libp2p";
 import { SimVehicle } from "@chargemesh/hal";
 import {
@@ -16,10 +16,11 @@ import {
   DriverAccounts,
   SiteTokenKeyring,
   addDemoAccounts,
+  currencyCode,
   startCloudApi,
+  startEmbeddedBilling,
 } from "@chargemesh/cloud-peer";
-import type { BillingView, CloudApi } from "@chargemesh/cloud-peer";
-import type { Receipt } from "@chargemesh/shared-model/contracts";
+import type { AccountId, CloudApi, EmbeddedBilling } from "@chargemesh/cloud-peer";
 import { startLocalApi } from "@chargemesh/edge-node";
 import type { LocalApi } from "@chargemesh/edge-node";
 import { SimulatedSite } from "@chargemesh/simulation";
@@ -30,7 +31,9 @@ import { until } from "../../testing/until.js";
  * The driver app in Chromium against a cloud peer and a simulated site: a session started at the site
  * appears live on the phone view and on the car's dashboard and its figures move; with the browser's
  * link to the cloud cut, the dashboard keeps updating from the site and says so. Screenshots of each
- * view go to test-artifacts/driver-app/.
+ * view go to test-artifacts/driver-app/. Once the session ends, the cloud's embedded billing (SQLite
+ * financial ledger, the demo OCPI tariff, the payment simulator) invoices it and the phone's receipt
+ * shows that invoice: its total, energy and line items.
  */
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const shots = join(root, "test-artifacts", "driver-app");
@@ -44,15 +47,10 @@ let localApi: LocalApi;
 let proxy: TcpProxy;
 let demo: { email: string; password: string };
 let pageUrl = "";
-// Billing's receipts are not wired yet: this test's BillingView issues one receipt when told, to show the view renders line items.
-let issued: Receipt | null = null;
-const billing: BillingView = {
-  receipt: async (sessionId) => (issued?.sessionId === sessionId ? issued : null),
-  standing: async () => null,
-  settle: async () => {
-    throw new Error("not in this test");
-  },
-};
+let billing: EmbeddedBilling;
+/** The tariff `npm start` bills with (network/demo-tariff.json), its text as published to the sites. */
+const tariffJson = readFileSync(join(root, "network", "demo-tariff.json"), "utf8");
+const TIME_ZONE = "Europe/Berlin";
 
 beforeAll(async () => {
   execFileSync(
@@ -85,23 +83,53 @@ beforeAll(async () => {
   });
   closers.push(() => site.stop());
   cloud.registerSite("driver-site", siteNode.peerId.toString(), site.controller.site.root.url);
-  cloud.configs.publish(
-    "driver-site",
-    (d) =>
-      void d.tariffs.push({
-        id: "demo",
-        energyMinorPerKWh: 45,
-        sessionFeeMinor: 50,
-        currency: "EUR",
-        validFromMs: 0,
-      }),
-  );
+  // The site's config carries the tariff billing rates with, so the phone's live cost is the invoice's rating.
+  cloud.configs.publish("driver-site", (d) => {
+    d.tariffs.push({
+      id: "chargemesh-demo",
+      energyMinorPerKWh: 46,
+      sessionFeeMinor: 119,
+      currency: "EUR",
+      validFromMs: 0,
+    });
+    d.ocpiTariffs = { tariffsJson: tariffJson, timeZone: TIME_ZONE };
+  });
+  const json = parseJsonKeepingNumbers(tariffJson);
+  if (!json.ok) throw json.error;
+  const tariffs = parseTariffs(json.value);
+  if (!tariffs.ok) throw tariffs.error;
+  billing = startEmbeddedBilling({
+    peer: cloud,
+    dataDir: join(dir, "cloud"),
+    clock: systemClock,
+    random: cryptoRandom,
+    tariffs: tariffs.value,
+    timeZone: TIME_ZONE,
+    accounts: [
+      {
+        account: {
+          accountId: "acct-demo" as AccountId,
+          tier: "standard",
+          currency: currencyCode("EUR"),
+          paymentMethod: "pm_sim_visa_acct-demo",
+          customer: null,
+          network: "visa",
+        },
+        contracts: [site.contractIds()[0]!],
+      },
+    ],
+    log: pino({ level: "silent" }),
+    // The test runs billing's passes itself (runNow) once the session has ended.
+    everyMs: 3_600_000,
+  });
+  closers.push(() => billing.stop());
 
   const accounts = new DriverAccounts();
   demo = addDemoAccounts(
     accounts,
     [
       {
+        accountId: "acct-demo",
         email: "demo@chargemesh.test",
         name: "Demo Driver",
         contracts: [
@@ -121,7 +149,7 @@ beforeAll(async () => {
   cloudApi = await startCloudApi(cloud, "127.0.0.1", 0, {
     accounts,
     siteTokenKeys,
-    billing,
+    billing: billing.view,
     driverAppDir: join(root, "driver-app", "dist"),
     connectorOf: () => "ccs2",
   });
@@ -162,8 +190,13 @@ afterAll(async () => {
 });
 
 const figure = (page: Page, name: string) => page.locator(`[data-figure="${name}"]`).first().innerText();
+/** Euro cents as the driver app shows money: 722n -> "€7.22". */
+const euros = (minor: bigint) => `€${minor / 100n}.${String(minor % 100n).padStart(2, "0")}`;
+/** Wh as the driver app shows energy (two decimals, truncated): 12345 -> "12.34 kWh". */
+const kWh = (wh: number) =>
+  `${Math.floor(wh / 1000)}.${String(Math.floor((wh % 1000) / 10)).padStart(2, "0")} kWh`;
 
-test("a session at the site appears live on the phone and the car's dashboard; with the cloud cut the dashboard keeps updating from the site", async () => {
+test("a session at the site appears live on the phone and the car's dashboard; with the cloud cut the dashboard keeps updating from the site; the receipt is billing's invoice", async () => {
   await until(
     "the cloud syncs the site's root",
     () =>
@@ -253,28 +286,43 @@ test("a session at the site appears live on the phone and the car's dashboard; w
   await phone.locator("[data-receipt]").waitFor();
   expect(await phone.locator("[data-receipt]").getAttribute("data-receipt")).toBe("empty");
   await phone.screenshot({ path: join(shots, "phone-receipt-pending.png") });
-  issued = {
-    sessionId: decodeURIComponent(phone.url().split("#/receipt/")[1] ?? ""),
-    invoiceRef: "INV-TEST-0001",
-    issuedAtMs: Date.now(),
-    currency: "EUR",
-    energyWh: 12_345,
-    totalMinor: 722,
-    paymentState: "paid",
-    lines: [
-      { kind: "flat", description: "Session fee", energyWh: 0, exclVatMinor: 42, vatMinor: 8 },
-      {
-        kind: "energy",
-        description: "Energy at €0.45/kWh",
-        energyWh: 12_345,
-        exclVatMinor: 467,
-        vatMinor: 89 + 116,
-      },
-    ],
-  };
+
+  // The driver unplugs; once the cloud holds the session's verified end, billing invoices it.
+  const sessionId = decodeURIComponent(phone.url().split("#/receipt/")[1] ?? "");
+  expect(site.controller.journal.recent(1)[0]!.sessionId).toBe(sessionId);
+  site.stalls[0]!.unplug();
+  await until(
+    "the cloud holds the session's verified end",
+    async () => {
+      await site.advance(5_000);
+      const held = (await cloud.ledger("driver-site"))?.sessions.find((s) => s.sessionId === sessionId);
+      return held?.state === "completed" && held.endRecord !== null;
+    },
+    60_000,
+    300,
+  );
+  await billing.runNow();
+  const invoice = await billing.ledger.invoiceForSession(sessionId);
+  expect(invoice).not.toBeNull();
+  const basis = invoice!.bases.at(-1)!;
+  expect(basis.energyWh).toBeGreaterThan(1_000);
+  expect(basis.totalMinor).toBeGreaterThan(0n);
   await phone.reload();
-  await phone.locator('[data-receipt="INV-TEST-0001"]').waitFor();
-  expect(await phone.locator('[data-figure="total"]').innerText()).toBe("€7.22");
+  await phone.locator(`[data-receipt="${invoice!.invoiceId}"]`).waitFor();
+  expect(await phone.locator('[data-figure="total"]').innerText()).toBe(euros(basis.totalMinor));
+  expect(await phone.locator('[data-figure="total-energy"]').innerText()).toBe(kWh(basis.energyWh));
+  const rows = phone.locator(".receipt tbody tr");
+  expect(await rows.count()).toBe(invoice!.lines.length);
+  const shown = await rows.evaluateAll((trs) =>
+    trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => (td as HTMLElement).innerText)),
+  );
+  expect(shown).toEqual(
+    invoice!.lines.map((l) => [
+      l.description,
+      l.energyWh !== 0 ? kWh(Math.abs(l.energyWh)) : "",
+      euros(l.exclVatMinor + l.vatMinor),
+    ]),
+  );
   await phone.screenshot({ path: join(shots, "phone-receipt.png") });
   await phone.goto(`${pageUrl}/#/account`);
   await phone.locator("[data-standing]").waitFor();

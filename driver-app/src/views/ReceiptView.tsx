@@ -44,7 +44,9 @@ export function ReceiptView({ client, sessionId }: { client: CloudClient; sessio
             <tfoot>
               <tr>
                 <td>Total</td>
-                <td className="num">{energy(value.receipt.energyWh)}</td>
+                <td className="num" data-figure="total-energy">
+                  {energy(value.receipt.energyWh)}
+                </td>
                 <td className="num" data-figure="total">
                   {money(value.receipt.totalMinor, value.receipt.currency)}
                 </td>
