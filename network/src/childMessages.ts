@@ -116,6 +116,8 @@ export interface SiteProcessArgs {
   readonly apiPort: number;
   readonly stalls: number;
   readonly vehicles: number;
+  /** Of its stalls, how many are simulated OCPP chargers (SimulatedSite `ocppStalls`). */
+  readonly ocppStalls: number;
   readonly speed: number;
   readonly seed: number;
   /** The technician credential's file (0600; a secret never goes on a command line). */

@@ -7,6 +7,8 @@ export interface NetworkFlags {
   readonly sites: number;
   readonly stalls: number;
   readonly vehicles: number;
+  /** Stalls per site served by simulated OCPP 2.0.1 chargers over WebSockets (the rest simulated directly). */
+  readonly ocppStalls: number;
   readonly speed: number;
   /** Simulated drivers whose card the payment simulator declines (their debt blocks their contract). */
   readonly decliningDrivers: number;
@@ -31,6 +33,9 @@ crashed one. Prints every URL at start, then a summary every few seconds. Ctrl-C
   --sites N           simulated sites (1-20, default 2)
   --stalls N          stalls per site (1-200, default 20)
   --vehicles N        cars arriving per site over the simulated day (0-100000, default 300)
+  --ocpp-stalls N     of each site's stalls, how many are simulated OCPP 2.0.1 chargers on the site's
+                      own OCPP server (TLS + Basic auth, loopback; 0 to --stalls; default 2, or
+                      --stalls when fewer)
   --speed N           simulated seconds per wall-clock second (1-100000, default 60)
   --declining-drivers N
                       simulated drivers whose card the payment SIMULATOR declines: their debt
@@ -50,6 +55,7 @@ const OPTIONS = {
   sites: { type: "string", default: "2" },
   stalls: { type: "string", default: "20" },
   vehicles: { type: "string", default: "300" },
+  "ocpp-stalls": { type: "string" },
   speed: { type: "string", default: "60" },
   "declining-drivers": { type: "string", default: "1" },
   port: { type: "string", default: "8710" },
@@ -77,11 +83,19 @@ export function parseNetworkFlags(argv: readonly string[]): Result<NetworkFlags>
     if (port !== 0 && port < 1024)
       throw new ChargemeshError("invalid_input", "--port must be 0 or 1024-65434");
     const sites = integerFlag("sites", values.sites, 1, 20);
+    const stalls = integerFlag("stalls", values.stalls, 1, 200);
+    const ocppStalls =
+      values["ocpp-stalls"] === undefined
+        ? Math.min(2, stalls)
+        : integerFlag("ocpp-stalls", values["ocpp-stalls"], 0, 200);
+    if (ocppStalls > stalls)
+      throw new ChargemeshError("invalid_input", "--ocpp-stalls must not exceed --stalls");
     if (values.data.trim() === "") throw new ChargemeshError("invalid_input", "--data must name a directory");
     return ok({
       sites,
-      stalls: integerFlag("stalls", values.stalls, 1, 200),
+      stalls,
       vehicles: integerFlag("vehicles", values.vehicles, 0, 100_000),
+      ocppStalls,
       speed: integerFlag("speed", values.speed, 1, 100_000),
       decliningDrivers: integerFlag("declining-drivers", values["declining-drivers"], 0, 20),
       port,

@@ -24,6 +24,7 @@ export interface NetworkLayout {
   readonly sites: number;
   readonly stalls: number;
   readonly vehicles: number;
+  readonly ocppStalls: number;
   readonly speed: number;
   /** Absolute data directory: `cloud/`, `site-N/`, `logs/`. */
   readonly dataDir: string;
@@ -225,6 +226,7 @@ export class NetworkSupervisor {
       apiPort: this.layout.sitePorts[i]!,
       stalls: this.layout.stalls,
       vehicles: this.layout.vehicles,
+      ocppStalls: this.layout.ocppStalls,
       speed: this.layout.speed,
       seed: i + 1,
       technicianTokenFile,

@@ -69,6 +69,7 @@ site = await SimulatedSite.create({
   dataDir: args.dataDir,
   stalls: args.stalls,
   vehicles: args.vehicles,
+  ocppStalls: args.ocppStalls,
   seed: args.seed,
   offline: false,
   startMs: Date.UTC(2026, 5, 1, 5),
@@ -87,12 +88,7 @@ wallStart = performance.now();
 apiDeps = siteLocalApiDeps(running.controller, {
   clock: running.clock,
   power: running.power,
-  hardware: running.config.stalls.map((c, i) => ({
-    config: c,
-    meter: running.stalls[i]!.meter,
-    stage: running.stalls[i]!.stage,
-    link: running.stalls[i]!.link,
-  })),
+  hardware: running.config.stalls.map((c, i) => ({ config: c, ...running.hardware[i]! })),
   technicians: [
     {
       id: technicianId("demo-technician"),
@@ -100,7 +96,13 @@ apiDeps = siteLocalApiDeps(running.controller, {
     },
   ],
   sync: { node, cloudPeers: [dial] },
-  simulated: ["meters", "power stages", "vehicle links", "cars"],
+  simulated: [
+    "meters",
+    "power stages",
+    "vehicle links",
+    "cars",
+    ...(args.ocppStalls > 0 ? ["OCPP chargers"] : []),
+  ],
   kioskDir: args.kioskDir,
   overrides: { log, allowedOrigins: args.allowedOrigins },
 });

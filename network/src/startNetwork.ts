@@ -54,6 +54,7 @@ async function main(): Promise<number> {
       sites: flags.sites,
       stalls: flags.stalls,
       vehicles: flags.vehicles,
+      ocppStalls: flags.ocppStalls,
       speed: flags.speed,
       decliningDrivers: flags.decliningDrivers,
       dataDir,
@@ -103,7 +104,7 @@ async function main(): Promise<number> {
     return stop("a process could not start", 1);
   }
   report.urls(
-    `chargemesh: a cloud peer and ${flags.sites} simulated sites (${flags.stalls} stalls, ${flags.vehicles} cars a day each) at ${flags.speed}x real time, each in its own process`,
+    `chargemesh: a cloud peer and ${flags.sites} simulated sites (${flags.stalls} stalls of which ${flags.ocppStalls} OCPP chargers, ${flags.vehicles} cars a day each) at ${flags.speed}x real time, each in its own process`,
     started.value,
   );
   report.note(

@@ -8,6 +8,7 @@ describe("npm start's flags", () => {
       sites: 2,
       stalls: 20,
       vehicles: 300,
+      ocppStalls: 2,
       speed: 60,
       decliningDrivers: 1,
       port: 8710,
@@ -15,6 +16,11 @@ describe("npm start's flags", () => {
       json: false,
       jsonLogs: false,
     });
+  });
+
+  it("puts at most as many OCPP chargers as stalls by default", () => {
+    const r = parseNetworkFlags(["--stalls", "1"]);
+    expect(r.ok && r.value).toMatchObject({ stalls: 1, ocppStalls: 1 });
   });
 
   it("accepts valid numbers and switches", () => {
@@ -56,6 +62,9 @@ describe("npm start's flags", () => {
     [["--seconds", ""], /--seconds must be an integer/],
     [["--stalls", "1e3"], /--stalls must be an integer/],
     [["--data", " "], /--data must name a directory/],
+    [["--stalls", "3", "--ocpp-stalls", "4"], /--ocpp-stalls must not exceed --stalls/],
+    [["--ocpp-stalls=-1"], /--ocpp-stalls must be an integer/],
+    [["--ocpp-stalls", "x"], /--ocpp-stalls must be an integer/],
     [["extra"], /positional/i],
     [["--sites"], /argument missing/],
   ])("rejects %j with a message naming the flag", (argv, message) => {
