@@ -72,8 +72,25 @@ function guarded<T>(f: () => Result<T>): Result<T> {
   }
 }
 
-function lineLabel(l: TariffLine): string {
-  return `${l.group} ${l.dimension} element ${l.elementIndex} component ${l.componentIndex}`;
+/**
+ * A tariff line as a driver reads it on a receipt: what was priced, how much, at which price excl.
+ * VAT ("energy 1.980 kWh at 0.39 EUR/kWh", "session fee 1 EUR", "charging time 0 h 42 min at 2.5
+ * EUR/h"). Quantities as billed (after step_size), shown floored to Wh and whole seconds.
+ */
+function lineLabel(l: TariffLine, currency: string): string {
+  const price = formatDecimal(l.price);
+  const seconds = floor(l.billedQuantity);
+  const duration = `${seconds / 3600n} h ${(seconds % 3600n) / 60n} min`;
+  switch (l.dimension) {
+    case "ENERGY":
+      return `energy ${formatDecimal(rat(floor(l.billedQuantity), 1000n))} kWh at ${price} ${currency}/kWh`;
+    case "TIME":
+      return `charging time ${duration} at ${price} ${currency}/h`;
+    case "PARKING_TIME":
+      return `parking time ${duration} at ${price} ${currency}/h`;
+    case "FLAT":
+      return `session fee ${price} ${currency}`;
+  }
 }
 
 function rate(
@@ -120,7 +137,7 @@ function rate(
   const invoiceLines: InvoiceLineInput[] = [
     ...r.lines.map((l) => ({
       kind: "tariff" as const,
-      label: lineLabel(l),
+      label: lineLabel(l, tariff.currency),
       records: l.records,
       price: { exclVat: l.exclVat, inclVat: l.inclVat },
     })),

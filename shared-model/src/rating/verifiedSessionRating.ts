@@ -75,7 +75,7 @@ export function rateVerifiedSession(
   const lineItems: SessionInvoiceLine[] = [
     {
       kind: "energy",
-      description: `tariff ${rated.value.tariff.id}: ${labels}`.slice(0, 500),
+      description: `${labels} (tariff ${rated.value.tariff.id}, prices excl. VAT)`.slice(0, 500),
       energyWh,
       exclVatMinor: inv.grossExclVatMinor,
       vatMinor: inv.vatMinor,

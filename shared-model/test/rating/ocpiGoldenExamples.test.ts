@@ -164,7 +164,7 @@ describe("OCPI 2.2.1 mod_tariffs Tariff examples", () => {
     expect(r.cdr.total_cost).toEqual({ excl_vat: "5.625", incl_vat: "6.2375" });
     expect(r.invoice.netExclVatMinor).toBe(563n);
     expect(r.invoice.totalInclVatMinor).toBe(624n);
-    const energyLine = r.invoice.lines.find((l) => l.label.includes("ENERGY"))!;
+    const energyLine = r.invoice.lines.find((l) => l.label.startsWith("energy 20.5 kWh at"))!;
     expect([energyLine.exclVatMinor, energyLine.inclVatMinor]).toEqual([513n, 564n]);
   });
 
