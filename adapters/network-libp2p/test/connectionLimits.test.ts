@@ -76,6 +76,20 @@ describe("createSyncNode connection limits", () => {
     await until(() => cloud.getConnections().length === burst);
   });
 
+  test("one host holds more upgraded connections than its pending-upgrade slots (sites behind one NAT)", async () => {
+    const cloud = await listener(CLOUD_CONNECTION_LIMITS);
+    const count = CLOUD_CONNECTION_LIMITS.maxPendingUpgradesPerHost + 8;
+    const addr = multiaddr(cloud.getMultiaddrs()[0]!.toString());
+    let connected = 0;
+    // One at a time: at most one connection is ever in its upgrade, every earlier one is upgraded.
+    for (const d of await dialers(count)) {
+      await d.dial(addr, { signal: AbortSignal.timeout(10_000) });
+      connected++;
+    }
+    expect(connected).toBe(count);
+    await until(() => cloud.getConnections().length === count, 10_000);
+  });
+
   test("300 silent TCP sockets from one address take at most its per-host pending slots: a registered peer from another address connects meanwhile", async () => {
     const refusedHosts: string[] = [];
     const cloud = await createSyncNode({
