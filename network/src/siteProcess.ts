@@ -96,6 +96,7 @@ apiDeps = siteLocalApiDeps(running.controller, {
     },
   ],
   sync: { node, cloudPeers: [dial] },
+  ...(running.ocpp ? { ocppChargers: () => running.ocpp!.site.chargers() } : {}),
   simulated: [
     "meters",
     "power stages",

@@ -30,6 +30,8 @@ export interface LocalApiDeps {
   readonly hardware?: readonly StallHardware[];
   /** Hardware parts that are simulated (named on the diagnostics page), e.g. ["power stages", "vehicle links"]. */
   readonly simulated?: readonly string[];
+  /** The OCPP chargers of the site's OCPP server and whether each is connected (diagnostics); absent: none. */
+  readonly ocppChargers?: () => readonly { readonly chargerId: string; readonly connected: boolean }[];
   /** Lets technicians change the site limit within bounds; absent, POST /api/site/limit is refused. */
   readonly siteLimit?: SiteLimitControl;
   /** A session's signed records for verification in the browser; absent, sessions come without them. */

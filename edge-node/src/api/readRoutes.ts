@@ -107,7 +107,12 @@ export function readRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get(localApiPaths.diagnostics, async (req): Promise<DiagnosticsResponse> => {
     requireTechnician(ctx.callerOf(req));
-    return siteDiagnostics(deps.hardware ?? [], deps.orchestrator.stallViews(), deps.simulated ?? []);
+    return siteDiagnostics(
+      deps.hardware ?? [],
+      deps.orchestrator.stallViews(),
+      deps.simulated ?? [],
+      deps.ocppChargers,
+    );
   });
 
   app.get(localApiPaths.sessions, async (req): Promise<SessionsResponse> => {

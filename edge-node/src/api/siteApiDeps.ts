@@ -36,6 +36,8 @@ export interface SiteApiOptions {
     readonly revocationMaxAgeMs: number;
   };
   readonly simulated?: readonly string[];
+  /** The site's OCPP chargers (OcppSite.chargers), shown on the diagnostics page. */
+  readonly ocppChargers?: () => readonly { readonly chargerId: string; readonly connected: boolean }[];
   /** Default: `defaultKioskDir()`. */
   readonly kioskDir?: string | null;
   readonly overrides?: Partial<LocalApiDeps>;
@@ -75,6 +77,7 @@ export function siteLocalApiDeps(
     metrics: controller.metrics.registry,
     hardware: o.hardware,
     simulated: o.simulated ?? [],
+    ...(o.ocppChargers ? { ocppChargers: o.ocppChargers } : {}),
     siteLimit: powerSiteLimit(
       o.power,
       controller.journal,

@@ -6,13 +6,14 @@ const whole = (n: number) => (Number.isFinite(n) && n > 0 ? Math.floor(n) : 0);
 /**
  * The hardware diagnostics page: each stall's power stage (state, limits, draw, reaction delay) and
  * meter, the serial ports of Modbus meters, and which hardware is simulated (simulated meters, and
- * the parts the caller names). OCPP chargers are
- * empty until the site runs an OCPP server. Never throws on a stage that fails to report.
+ * the parts the caller names), and the OCPP chargers of the site's OCPP server with whether each is
+ * connected (none without one). Never throws on a stage or charger list that fails to report.
  */
 export function siteDiagnostics(
   hardware: readonly StallHardware[],
   views: readonly StallView[],
   simulatedParts: readonly string[],
+  ocppChargers: () => readonly { chargerId: string; connected: boolean }[] = () => [],
 ): DiagnosticsResponse {
   const viewOf = new Map(views.map((v) => [v.stallId as string, v]));
   const ports = new Map<string, string[]>();
@@ -48,6 +49,16 @@ export function siteDiagnostics(
     stalls,
     serialPorts: [...ports].map(([path, meters]) => ({ path, meters })),
     simulated: [...simulated],
-    ocppChargers: [],
+    ocppChargers: chargersOf(ocppChargers),
   };
+}
+
+function chargersOf(list: () => readonly { chargerId: string; connected: boolean }[]) {
+  try {
+    return list()
+      .slice(0, 512)
+      .map((c) => ({ chargerId: c.chargerId, connected: c.connected }));
+  } catch {
+    return [];
+  }
 }

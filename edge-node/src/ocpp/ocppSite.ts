@@ -177,6 +177,11 @@ export class OcppSite {
     return this.evses.get(stallId) ?? null;
   }
 
+  /** Every configured station and whether it is connected now (for the kiosk's diagnostics). */
+  chargers(): { chargerId: string; connected: boolean }[] {
+    return [...this.stations].map(([chargerId, s]) => ({ chargerId, connected: s.connected() }));
+  }
+
   station(stationId: string): OcppStation | null {
     return this.stations.get(stationId) ?? null;
   }

@@ -44,6 +44,10 @@ test("a simulated site with OCPP stalls completes OCPP sessions whose signed rec
   expect(site.stalls).toHaveLength(2);
   expect(site.hardware).toHaveLength(4);
   expect(site.ocpp!.chargers.every((c) => c.isOnline())).toBe(true);
+  // The kiosk's diagnostics list them as the site's OCPP server sees them.
+  expect(site.ocpp!.site.chargers()).toEqual(
+    site.ocpp!.chargers.map((c) => ({ chargerId: c.stationId, connected: true })),
+  );
   // The chargers were provisioned by the site's CSMS at boot (offline authorization, a station maximum).
   expect(site.ocpp!.chargers[0]!.variable("AuthCtrlr", "LocalAuthorizeOffline")).toBe("true");
 
