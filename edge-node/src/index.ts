@@ -27,6 +27,7 @@ export * from "./power/powerStressRun.js";
 export * from "./ledger/idleRecorder.js";
 export * from "./config/siteConfigDocument.js";
 export * from "./ocpp/ocppSite.js";
+export * from "./ocpp/ocppTotalCost.js";
 export * from "./config/siteKeys.js";
 export * from "./ocpp/ocppServer.js";
 export * from "./ocpp/ocppSchemaValidator.js";

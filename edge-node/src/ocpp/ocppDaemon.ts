@@ -7,6 +7,7 @@ import type { SiteConfigDocument } from "../config/siteConfigDocument.js";
 import type { OcppSection } from "./ocppConfig.js";
 import { OcppSite } from "./ocppSite.js";
 import type { LocalListSource } from "./ocppSite.js";
+import { ocppTotalCost } from "./ocppTotalCost.js";
 
 /** The local list from the config document the site works from: account standing and the verified revocation list. */
 export function configDocumentLocalList(doc: SiteConfigDocument, revocationKey: Uint8Array): LocalListSource {
@@ -62,6 +63,7 @@ export async function startDaemonOcpp(
     })),
     stalls: config.stalls,
     localList: configDocumentLocalList(deps.configDocument, deps.revocationKey),
+    totalCost: ocppTotalCost(() => deps.configDocument.current()),
     clock: deps.clock,
     log: deps.log,
   });

@@ -13,6 +13,7 @@ import type { SecurityProfile } from "./ocppServer.js";
 import { OcppStation } from "./ocppStation.js";
 import { OcppTransactionLog } from "./ocppTransactionLog.js";
 import type { TransactionSummary } from "./ocppTransactionLog.js";
+import type { OcppTotalCost } from "./ocppTotalCost.js";
 
 export interface OcppStationSpec {
   readonly id: string;
@@ -49,6 +50,8 @@ export interface OcppSiteOptions {
   readonly log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
   /** Real-time wait for a reconnected charger's first message before the CSMS acts, ms (default 2 s). */
   readonly firstMessageWaitMs?: number;
+  /** The total cost Ended transactions are answered with (`ocppTotalCost(config)`); absent: none. */
+  readonly totalCost?: OcppTotalCost;
 }
 
 /**
@@ -129,6 +132,7 @@ export class OcppSite {
           log: opts.log,
           count: (action, direction, outcome) => this.messages.inc({ action, direction, outcome }),
           ...(opts.firstMessageWaitMs !== undefined ? { firstMessageWaitMs: opts.firstMessageWaitMs } : {}),
+          ...(opts.totalCost ? { totalCost: opts.totalCost } : {}),
         },
       );
       this.stations.set(spec.id, station);

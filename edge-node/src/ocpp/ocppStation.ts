@@ -9,6 +9,7 @@ import type { OcppEvse } from "./ocppEvse.js";
 import type { OcppCallResult, OcppRpcConnection } from "./ocppRpcConnection.js";
 import { OcppCallError } from "./ocppRpcConnection.js";
 import type { OcppTransactionLog } from "./ocppTransactionLog.js";
+import type { OcppTotalCost } from "./ocppTotalCost.js";
 
 type Payload = Record<string, unknown>;
 
@@ -25,6 +26,8 @@ export interface OcppStationDeps {
   readonly count?: (action: string, direction: "in" | "out", outcome: string) => void;
   /** Real-time wait for the first message of a connection before the CSMS acts on its own, ms. */
   readonly firstMessageWaitMs?: number;
+  /** The total cost an Ended TransactionEvent is answered with (ocppTotalCost); absent or null: none. */
+  readonly totalCost?: OcppTotalCost;
 }
 
 export interface StationLimits {
@@ -456,13 +459,21 @@ export class OcppStation {
         { station: this.stationId, transactionId: txId },
         "transaction holds too many events; answered, not stored",
       );
+    // OCPP 2.0.1 sends totalCost only once charging has ended (the running cost goes in CostUpdated).
+    let totalCost: number | null = null;
+    try {
+      totalCost = eventType === "Ended" && tx ? (this.deps.totalCost?.(tx) ?? null) : null;
+    } catch {
+      totalCost = null;
+    }
+    const cost = totalCost !== null && Number.isFinite(totalCost) && totalCost >= 0 ? { totalCost } : {};
     const token = tx?.idToken ?? idToken;
-    if (!token) return {};
+    if (!token) return cost;
     const decision = evse && evse.transactionId() === txId ? evse.decision() : null;
     const status = decision
       ? idTokenStatusOf(decision)
       : idTokenStatusFromList(token.type === "eMAID" ? this.deps.localList().get(token.idToken) : undefined);
-    return { idTokenInfo: { status } };
+    return { ...cost, idTokenInfo: { status } };
   }
 
   /** A transaction the charger authorized without us (offline, from its list or cache): the site authorizes it now with the chain it knows. */

@@ -16,6 +16,10 @@ export interface TransactionSummary {
   readonly ended: boolean;
   readonly offlineEvents: number;
   readonly highestRegisterWh: number | null;
+  /** The lowest register and the earliest event time seen (the transaction's start, in any arrival order). */
+  readonly lowestRegisterWh: number | null;
+  readonly firstEventMs: number | null;
+  readonly lastEventMs: number | null;
 }
 
 interface TransactionState {
@@ -24,12 +28,16 @@ interface TransactionState {
   readonly seqNos: Map<number, StoredTransactionEvent>;
   ended: boolean;
   highestRegisterWh: number | null;
+  lowestRegisterWh: number | null;
+  firstEventMs: number | null;
+  lastEventMs: number | null;
   lastTouched: number;
 }
 
 /**
  * TransactionEvents stored idempotently by (station, transaction, seqNo). What the events mean does
- * not depend on their order: the register is the highest seen, a transaction has ended once any Ended
+ * not depend on their order: the register is the highest seen (and its start the lowest, at the
+ * earliest event time), a transaction has ended once any Ended
  * event arrived, EVSE and idToken are the first ones named. Bounded: at most `maxTransactions`
  * transactions (the oldest ended ones go first) and `maxEventsPerTransaction` events each.
  */
@@ -63,6 +71,9 @@ export class OcppTransactionLog {
         seqNos: new Map(),
         ended: false,
         highestRegisterWh: null,
+        lowestRegisterWh: null,
+        firstEventMs: null,
+        lastEventMs: null,
         lastTouched: 0,
       };
       this.txs.set(key, tx);
@@ -79,6 +90,13 @@ export class OcppTransactionLog {
       (tx.highestRegisterWh === null || facts.registerWh > tx.highestRegisterWh)
     )
       tx.highestRegisterWh = facts.registerWh;
+    if (facts.registerWh !== null && (tx.lowestRegisterWh === null || facts.registerWh < tx.lowestRegisterWh))
+      tx.lowestRegisterWh = facts.registerWh;
+    const atMs = Date.parse(event.timestamp);
+    if (Number.isFinite(atMs)) {
+      if (tx.firstEventMs === null || atMs < tx.firstEventMs) tx.firstEventMs = atMs;
+      if (tx.lastEventMs === null || atMs > tx.lastEventMs) tx.lastEventMs = atMs;
+    }
     return "new";
   }
 
@@ -125,5 +143,8 @@ function summary(stationId: string, transactionId: string, tx: TransactionState)
     ended: tx.ended,
     offlineEvents,
     highestRegisterWh: tx.highestRegisterWh,
+    lowestRegisterWh: tx.lowestRegisterWh,
+    firstEventMs: tx.firstEventMs,
+    lastEventMs: tx.lastEventMs,
   };
 }

@@ -3,6 +3,8 @@ import { signOcmf } from "@chargemesh/shared-model";
 import { p256 } from "@noble/curves/nist.js";
 import { meterFigures } from "../../src/ocpp/ocppMeterValues.js";
 import { OcppTransactionLog } from "../../src/ocpp/ocppTransactionLog.js";
+import { ocppTotalCost } from "../../src/ocpp/ocppTotalCost.js";
+import type { ConfigDocument } from "@chargemesh/shared-model";
 import { differentialUpdate, fullUpdate, localListFrom } from "../../src/ocpp/localAuthList.js";
 import { officialOcpp201Validator } from "../../src/ocpp/ocppSchemaValidator.js";
 
@@ -57,6 +59,7 @@ test("transaction events are stored once per (station, transaction, seqNo), what
     events: 2,
     ended: true,
     highestRegisterWh: 300,
+    lowestRegisterWh: 100,
     offlineEvents: 1,
   });
   log.record("CP", "t2", ev(0, "Started"), { evseId: 1, idToken: null, registerWh: 1 });
@@ -90,4 +93,41 @@ test("local list: standing and revocations, full then differential", () => {
       localAuthorizationList: differentialUpdate(v1, v2),
     }),
   ).toBeNull();
+});
+
+test("an Ended transaction's totalCost is the invoice rating of its energy, or none without OCPI tariffs or readings", () => {
+  const tariff = JSON.stringify({
+    country_code: "DE",
+    party_id: "CMS",
+    id: "t",
+    currency: "EUR",
+    elements: [
+      {
+        price_components: [
+          { type: "ENERGY", price: 0.35, vat: 20, step_size: 1 },
+          { type: "FLAT", price: 1, vat: 20, step_size: 1 },
+        ],
+      },
+    ],
+    last_updated: "2026-01-01T00:00:00Z",
+  });
+  const config = { ocpiTariffs: { tariffsJson: tariff, timeZone: "Europe/Berlin" } } as ConfigDocument;
+  const tx = {
+    stationId: "CP",
+    transactionId: "t1",
+    evseId: 1,
+    idToken: null,
+    events: 3,
+    ended: true,
+    offlineEvents: 0,
+    highestRegisterWh: 11_000,
+    lowestRegisterWh: 1_000,
+    firstEventMs: Date.UTC(2026, 5, 1, 10),
+    lastEventMs: Date.UTC(2026, 5, 1, 11),
+  };
+  // 10 kWh x 0.35 + 1.00 = 4.50 excl. VAT, 5.40 with 20 %.
+  expect(ocppTotalCost(() => config)(tx)).toBe(5.4);
+  expect(ocppTotalCost(() => ({}) as ConfigDocument)(tx)).toBeNull();
+  expect(ocppTotalCost(() => null)(tx)).toBeNull();
+  expect(ocppTotalCost(() => config)({ ...tx, lowestRegisterWh: null })).toBeNull();
 });

@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import type { Logger } from "pino";
 import { SimBattery } from "@chargemesh/hal";
 import type { Meter, PowerStage, VehicleLink } from "@chargemesh/hal";
-import { OcppSite } from "@chargemesh/edge-node";
+import { OcppSite, ocppTotalCost } from "@chargemesh/edge-node";
 import type { LocalListSource, SiteConfig, SiteConfigDocument } from "@chargemesh/edge-node";
 import { verifyRevocationList } from "@chargemesh/shared-model";
 import type { Clock, MeterId, StallId } from "@chargemesh/shared-model";
@@ -77,6 +77,7 @@ export class SimOcppStalls {
       })),
       stalls: opts.config.stalls,
       localList: configDocumentLocalList(opts.configDocument, opts.revocationPublicKey),
+      totalCost: ocppTotalCost(() => opts.configDocument.current()),
       clock: opts.clock,
       log: opts.log,
       firstMessageWaitMs: 200,

@@ -3,6 +3,8 @@ import { p256 } from "@noble/curves/nist.js";
 import { makeTestPki } from "./ocppTestPki.js";
 import { NOW, OcppTestSite, emaid } from "./ocppTestSite.js";
 import type { SimulatedOcppCharger } from "../../src/ocpp/simulatedOcppCharger.js";
+import type { ConfigDocument } from "@chargemesh/shared-model";
+import { ocppTotalCost } from "@chargemesh/edge-node";
 
 let site: OcppTestSite | null = null;
 let chargers: SimulatedOcppCharger[] = [];
@@ -23,11 +25,26 @@ test("an ocpp-rpc charger in strict mode boots, authorizes a contract by its cha
     ocmfPublicKey: p256.getPublicKey(ocmfKey, false),
   };
   const contract = emaid(1);
+  // 0.30 EUR/kWh and no VAT: the Ended answer's totalCost is checkable by hand.
+  const config = {
+    ocpiTariffs: {
+      tariffsJson: JSON.stringify({
+        country_code: "DE",
+        party_id: "CMS",
+        id: "ocpp-test",
+        currency: "EUR",
+        elements: [{ price_components: [{ type: "ENERGY", price: 0.3, vat: 0, step_size: 1 }] }],
+        last_updated: "2026-01-01T00:00:00Z",
+      }),
+      timeZone: "Europe/Berlin",
+    },
+  } as ConfigDocument;
   site = await OcppTestSite.start({
     pki,
     gridLimitW: 50_000,
     stations: [station],
     standing: { [contract]: "good" },
+    totalCost: ocppTotalCost(() => config),
   });
   const charger = site.charger(pki, station, { ocmfSecretKey: ocmfKey, initialRegisterWh: 1_000 });
   chargers.push(charger);
@@ -75,4 +92,7 @@ test("an ocpp-rpc charger in strict mode boots, authorizes a contract by its cha
   expect(new TextDecoder().decode(records.find((r) => r.kind === "end")!.meterPayload!)).toMatch(/^OCMF\|/);
   expect(charger.validationFailures).toEqual([]);
   expect(charger.transactionAnswers.filter((a) => a.idTokenInfo === undefined).length).toBeLessThanOrEqual(1); // only the Started before any idToken
+  // Only the Ended answer carries totalCost (OCPP 2.0.1): 8 kWh at 0.30 EUR = 2.40 EUR, from the invoice's rating.
+  const costs = charger.transactionAnswers.filter((a) => a.totalCost !== undefined).map((a) => a.totalCost);
+  expect(costs).toEqual([2.4]);
 }, 60_000);

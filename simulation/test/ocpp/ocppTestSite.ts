@@ -24,6 +24,7 @@ import {
 import type { TrustStore } from "@chargemesh/edge-node";
 import { SimulatedOcppCharger } from "../../src/ocpp/simulatedOcppCharger.js";
 import type { TestPki } from "./ocppTestPki.js";
+import type { OcppTotalCost } from "@chargemesh/edge-node";
 
 export const NOW = Date.UTC(2026, 11, 1, 8);
 const REVOCATION_SEED = new Uint8Array(32).fill(7);
@@ -43,6 +44,8 @@ export interface TestSiteOptions {
   readonly standing: Record<string, "good" | "blocked">;
   readonly dataDir?: string;
   readonly clock?: VirtualClock;
+  /** The total cost Ended transactions are answered with (absent: none). */
+  readonly totalCost?: OcppTotalCost;
 }
 
 /** A test site on virtual time: a SiteController whose stalls are OCPP EVSEs, the certificate authorizer, the power manager. */
@@ -121,6 +124,7 @@ export class OcppTestSite {
       })),
       stalls: config.stalls,
       localList: { standing: () => trust.standing, revokedFingerprints: () => trust.revoked },
+      ...(o.totalCost ? { totalCost: o.totalCost } : {}),
       clock,
       log,
       firstMessageWaitMs: 50,
