@@ -28,6 +28,7 @@ export * from "./ledger/idleRecorder.js";
 export * from "./config/siteConfigDocument.js";
 export * from "./ocpp/ocppSite.js";
 export * from "./ocpp/ocppTotalCost.js";
+export * from "./ocpp/configDocumentLocalList.js";
 export * from "./config/siteKeys.js";
 export * from "./ocpp/ocppServer.js";
 export * from "./ocpp/ocppSchemaValidator.js";

@@ -1,28 +1,11 @@
 import { readFileSync } from "node:fs";
 import type { Clock } from "@chargemesh/shared-model";
-import { verifyRevocationList } from "@chargemesh/shared-model";
-import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import type { SiteConfig } from "../config/siteConfig.js";
 import type { SiteConfigDocument } from "../config/siteConfigDocument.js";
 import type { OcppSection } from "./ocppConfig.js";
 import { OcppSite } from "./ocppSite.js";
-import type { LocalListSource } from "./ocppSite.js";
 import { ocppTotalCost } from "./ocppTotalCost.js";
-
-/** The local list from the config document the site works from: account standing and the verified revocation list. */
-export function configDocumentLocalList(doc: SiteConfigDocument, revocationKey: Uint8Array): LocalListSource {
-  return {
-    standing: () =>
-      Object.fromEntries(
-        Object.entries(doc.current()?.accountStanding ?? {}).map(([emaid, s]) => [emaid, s.standing]),
-      ),
-    revokedFingerprints: () => {
-      const signed = doc.current()?.revocationList?.signed;
-      const v = signed ? verifyRevocationList(signed, revocationKey, nodeEd25519) : null;
-      return v?.ok ? v.value.revoked : [];
-    },
-  };
-}
+import { configDocumentLocalList } from "./configDocumentLocalList.js";
 
 /**
  * The daemon's OCPP side from the config file's `ocpp` section: TLS material read from its files, the

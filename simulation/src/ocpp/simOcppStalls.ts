@@ -2,11 +2,9 @@ import { X509Certificate } from "node:crypto";
 import type { Logger } from "pino";
 import { SimBattery } from "@chargemesh/hal";
 import type { Meter, PowerStage, VehicleLink } from "@chargemesh/hal";
-import { OcppSite, ocppTotalCost } from "@chargemesh/edge-node";
-import type { LocalListSource, SiteConfig, SiteConfigDocument } from "@chargemesh/edge-node";
-import { verifyRevocationList } from "@chargemesh/shared-model";
+import { OcppSite, configDocumentLocalList, ocppTotalCost } from "@chargemesh/edge-node";
+import type { SiteConfig, SiteConfigDocument } from "@chargemesh/edge-node";
 import type { Clock, MeterId, StallId } from "@chargemesh/shared-model";
-import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import type { CarVisit } from "../arrivalPlan.js";
 import type { SimContract } from "../simContracts.js";
 import { SimulatedOcppCharger } from "./simulatedOcppCharger.js";
@@ -218,19 +216,4 @@ export class SimOcppStalls {
     }
     return pem;
   }
-}
-
-/** The local list from the config document the site works from: account standing and the verified revocation list. */
-function configDocumentLocalList(doc: SiteConfigDocument, revocationKey: Uint8Array): LocalListSource {
-  return {
-    standing: () =>
-      Object.fromEntries(
-        Object.entries(doc.current()?.accountStanding ?? {}).map(([emaid, s]) => [emaid, s.standing]),
-      ),
-    revokedFingerprints: () => {
-      const signed = doc.current()?.revocationList?.signed;
-      const v = signed ? verifyRevocationList(signed, revocationKey, nodeEd25519) : null;
-      return v?.ok ? v.value.revoked : [];
-    },
-  };
 }
