@@ -2,6 +2,7 @@ import type { SessionId } from "@chargemesh/shared-model";
 import type { LiveStallFigures } from "@chargemesh/shared-model";
 import type { StallHardware, StallView } from "../session/sessionOrchestrator.js";
 import type { JournalEntry } from "@chargemesh/shared-model";
+import type { VehicleAcceptance } from "@chargemesh/hal";
 
 /**
  * Each stall's live figures as the site sees them now: phase, session and measured power from the
@@ -27,7 +28,7 @@ export function siteLiveFigures(
     } catch {
       grantedW = 0;
     }
-    let acceptance = null;
+    let acceptance: VehicleAcceptance | null = null;
     try {
       acceptance = v.sessionId ? (links.get(v.stallId)?.acceptance() ?? null) : null;
     } catch {
