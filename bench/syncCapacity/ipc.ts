@@ -83,7 +83,7 @@ export class BenchChild {
  * logged and exit 70) and exits when the bench goes away.
  */
 export function serveRequests(handle: (body: never) => Promise<unknown>): void {
-  exitOnUnexpectedErrors(pino({ level: "warn", base: { role: "bench-child" } }, pino.destination(2)));
+  benchCrashPolicy("bench-child");
   process.on("disconnect", () => process.exit(0));
   process.on("message", (m: Envelope) => {
     handle(m.body as never).then(
@@ -94,7 +94,7 @@ export function serveRequests(handle: (body: never) => Promise<unknown>): void {
   });
 }
 
-/** In a bench's main process: the same crash policy as its children (their exit handler kills them). */
-export function benchCrashPolicy(): void {
-  exitOnUnexpectedErrors(pino({ level: "warn", base: { role: "bench" } }, pino.destination(2)));
+/** The sync processes' crash policy for a bench process (main or child), logging to stderr as `role`. */
+export function benchCrashPolicy(role = "bench"): void {
+  exitOnUnexpectedErrors(pino({ level: "warn", base: { role } }, pino.destination(2)));
 }

@@ -9,6 +9,7 @@ import type { SessionTokenCheck } from "./callerIdentity.js";
 import type { SessionLedgerSource } from "./sessionLedger.js";
 import type { IntegrityReport, RevocationStatus } from "./siteAlarms.js";
 import type { SiteLimitControl } from "./siteLimitControl.js";
+import type { OcppChargerSource } from "./siteDiagnostics.js";
 
 /** Everything the local API reads and acts on. Optional parts switch endpoints or alarms on. */
 export interface LocalApiDeps {
@@ -31,7 +32,7 @@ export interface LocalApiDeps {
   /** Hardware parts that are simulated (named on the diagnostics page), e.g. ["power stages", "vehicle links"]. */
   readonly simulated?: readonly string[];
   /** The OCPP chargers of the site's OCPP server and whether each is connected (diagnostics); absent: none. */
-  readonly ocppChargers?: () => readonly { readonly chargerId: string; readonly connected: boolean }[];
+  readonly ocppChargers?: OcppChargerSource;
   /** Lets technicians change the site limit within bounds; absent, POST /api/site/limit is refused. */
   readonly siteLimit?: SiteLimitControl;
   /** A session's signed records for verification in the browser; absent, sessions come without them. */

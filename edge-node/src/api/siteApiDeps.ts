@@ -12,6 +12,7 @@ import type { RevocationStatus } from "./siteAlarms.js";
 import { powerSiteLimit } from "./siteLimitControl.js";
 import { syncStateSource } from "./syncStateSource.js";
 import type { SyncNodeView } from "./syncStateSource.js";
+import type { OcppChargerSource } from "./siteDiagnostics.js";
 
 /** The power manager's public methods the API uses. */
 export interface ApiPower {
@@ -37,7 +38,7 @@ export interface SiteApiOptions {
   };
   readonly simulated?: readonly string[];
   /** The site's OCPP chargers (OcppSite.chargers), shown on the diagnostics page. */
-  readonly ocppChargers?: () => readonly { readonly chargerId: string; readonly connected: boolean }[];
+  readonly ocppChargers?: OcppChargerSource;
   /** Default: `defaultKioskDir()`. */
   readonly kioskDir?: string | null;
   readonly overrides?: Partial<LocalApiDeps>;

@@ -1,6 +1,11 @@
 import type { DiagnosticsResponse } from "@chargemesh/shared-model/contracts";
 import type { StallHardware, StallView } from "../session/sessionOrchestrator.js";
 
+/** One OCPP charger on the diagnostics page (the local API contract's own shape). */
+export type OcppChargerStatus = DiagnosticsResponse["ocppChargers"][number];
+/** The site's OCPP chargers now (OcppSite.chargers). */
+export type OcppChargerSource = () => readonly OcppChargerStatus[];
+
 const whole = (n: number) => (Number.isFinite(n) && n > 0 ? Math.floor(n) : 0);
 
 /**
@@ -13,7 +18,7 @@ export function siteDiagnostics(
   hardware: readonly StallHardware[],
   views: readonly StallView[],
   simulatedParts: readonly string[],
-  ocppChargers: () => readonly { chargerId: string; connected: boolean }[] = () => [],
+  ocppChargers: OcppChargerSource = () => [],
 ): DiagnosticsResponse {
   const viewOf = new Map(views.map((v) => [v.stallId as string, v]));
   const ports = new Map<string, string[]>();
@@ -53,7 +58,7 @@ export function siteDiagnostics(
   };
 }
 
-function chargersOf(list: () => readonly { chargerId: string; connected: boolean }[]) {
+function chargersOf(list: OcppChargerSource): OcppChargerStatus[] {
   try {
     return list()
       .slice(0, 512)

@@ -14,6 +14,7 @@ import { OcppStation } from "./ocppStation.js";
 import { OcppTransactionLog } from "./ocppTransactionLog.js";
 import type { TransactionSummary } from "./ocppTransactionLog.js";
 import type { OcppTotalCost } from "./ocppTotalCost.js";
+import type { DiagnosticsResponse } from "@chargemesh/shared-model/contracts";
 
 export interface OcppStationSpec {
   readonly id: string;
@@ -182,7 +183,7 @@ export class OcppSite {
   }
 
   /** Every configured station and whether it is connected now (for the kiosk's diagnostics). */
-  chargers(): { chargerId: string; connected: boolean }[] {
+  chargers(): DiagnosticsResponse["ocppChargers"] {
     return [...this.stations].map(([chargerId, s]) => ({ chargerId, connected: s.connected() }));
   }
 
