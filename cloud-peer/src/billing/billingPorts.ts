@@ -11,6 +11,13 @@ export function tierHoldPolicy(amounts: Readonly<Record<BillingAccount["tier"], 
   return { holdAmountMinor: (account) => amounts[account.tier] };
 }
 
+/** The hold the embedded default and the region processes place: 50.00 (100.00 for fleets) in minor units. */
+export const DEFAULT_HOLD_POLICY: HoldPolicy = tierHoldPolicy({
+  standard: 5_000n,
+  member: 5_000n,
+  fleet: 10_000n,
+});
+
 /** An account's standing as sites must apply it (the config document's `accountStanding`). */
 export interface StandingChange {
   readonly accountId: AccountId;

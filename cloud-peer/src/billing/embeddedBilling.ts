@@ -6,7 +6,7 @@ import type { CloudPeer } from "../sync/cloudPeer.js";
 import { BillingReconciler } from "./billingReconciler.js";
 import type { ReconcileReport } from "./billingReconciler.js";
 import { BillingMetrics } from "./billingMetrics.js";
-import { tierHoldPolicy } from "./billingPorts.js";
+import { DEFAULT_HOLD_POLICY } from "./billingPorts.js";
 import type { StandingSink } from "./billingPorts.js";
 import { InMemoryAccountDirectory, InMemoryNotificationSink } from "./inMemoryBillingPorts.js";
 import type { BillingAccount } from "./billingTypes.js";
@@ -124,7 +124,7 @@ export function startEmbeddedBilling(o: EmbeddedBillingOptions): EmbeddedBilling
     }),
     accounts,
     rater: new OcpiSessionRater(o.tariffs, o.timeZone),
-    holdPolicy: tierHoldPolicy({ standard: 5_000n, member: 5_000n, fleet: 10_000n }),
+    holdPolicy: DEFAULT_HOLD_POLICY,
     standingSink,
     notificationSink: new InMemoryNotificationSink(),
     clock: o.clock,

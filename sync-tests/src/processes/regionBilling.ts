@@ -21,7 +21,7 @@ import {
   StripePaymentProvider,
   currencyCode,
   openPostgresFinancialLedger,
-  tierHoldPolicy,
+  DEFAULT_HOLD_POLICY,
 } from "@chargemesh/cloud-peer";
 import type {
   AccountDirectory,
@@ -83,7 +83,7 @@ export async function startRegionBilling(
     }),
     accounts,
     rater: new OcpiSessionRater(tariffs.value, a.timeZone),
-    holdPolicy: tierHoldPolicy({ standard: 5_000n, member: 5_000n, fleet: 10_000n }),
+    holdPolicy: DEFAULT_HOLD_POLICY,
     standingSink: new InMemoryStandingSink(),
     notificationSink: new InMemoryNotificationSink(),
     clock: systemClock,
