@@ -21,3 +21,6 @@ export * from "./ocpiSessionRater.js";
 export * from "./ledgerViewSessionSource.js";
 export * from "./embeddedBilling.js";
 export * from "./invoiceExport.js";
+export * from "./payments/paymentSimulatorStore.js";
+export * from "./payments/inMemoryPaymentSimulatorStore.js";
+export * from "./payments/sqlitePaymentSimulatorStore.js";

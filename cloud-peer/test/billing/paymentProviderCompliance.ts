@@ -3,6 +3,7 @@ import { SeededRandom, VirtualClock } from "@chargemesh/shared-model";
 import { isDoNotRetry } from "../../src/billing/payments/cardNetworkRules.js";
 import type { AuthorizeRequest, PaymentProvider } from "../../src/billing/payments/paymentProvider.js";
 import { PaymentSimulator } from "../../src/billing/payments/paymentSimulator.js";
+import type { PaymentSimulatorStore } from "../../src/billing/payments/paymentSimulatorStore.js";
 
 /** Builds a provider in front of the given simulator; `dispose` stops whatever it started. */
 export type ProviderFactory = (
@@ -24,8 +25,12 @@ function auth(key: string, over: Partial<AuthorizeRequest> = {}): AuthorizeReque
   };
 }
 
-/** The card-practice semantics every PaymentProvider shows against the simulator. */
-export function paymentProviderCompliance(name: string, factory: ProviderFactory): void {
+/** The card-practice semantics every PaymentProvider shows against the simulator (on `store`'s state; default in memory). */
+export function paymentProviderCompliance(
+  name: string,
+  factory: ProviderFactory,
+  store?: () => PaymentSimulatorStore,
+): void {
   describe(`PaymentProvider compliance: ${name}`, () => {
     let clock: VirtualClock;
     let sim: PaymentSimulator;
@@ -33,12 +38,15 @@ export function paymentProviderCompliance(name: string, factory: ProviderFactory
     let dispose: () => Promise<void>;
     beforeEach(async () => {
       clock = new VirtualClock(Date.UTC(2026, 5, 1));
-      sim = new PaymentSimulator(clock, new SeededRandom(7));
+      sim = new PaymentSimulator(clock, new SeededRandom(7), store ? { store: store() } : {});
       sim.addCard("pm_visa", "visa");
       sim.addCard("pm_mc", "mastercard");
       ({ provider, dispose } = await factory(sim));
     });
-    afterEach(() => dispose());
+    afterEach(async () => {
+      await dispose();
+      sim.close();
+    });
 
     it("holds, captures less than held and releases the rest; a replay moves no more money", async () => {
       const hold = await provider.authorize(auth("h1"));

@@ -1,18 +1,18 @@
 import type { Clock, RandomSource } from "@chargemesh/shared-model";
 import type { CardNetwork } from "../billingTypes.js";
 import { holdLifetimeMs } from "./cardNetworkRules.js";
+import { InMemoryPaymentSimulatorStore } from "./inMemoryPaymentSimulatorStore.js";
+import type {
+  DeclineSpec,
+  PaymentSimulatorStore,
+  SavedResponse,
+  SimMovement,
+  SimResponse,
+  StoredIntent,
+} from "./paymentSimulatorStore.js";
 
-/**
- * A card processor simulator with Stripe's PaymentIntent semantics, shared by the in-process provider
- * (simulatedPaymentProvider.ts) and the HTTP server in Stripe's wire format (stripeWireServer.ts):
- * - idempotency keys are kept at least `idempotencyRetentionMs` (24 h by default); a replay returns the
- *   saved response (declines included); the same key with other parameters is a 400 `idempotency_error`;
- *   the same key while its first request executes is a 409 `idempotency_key_in_use`;
- * - manual-capture intents hold `amount_capturable` until captured (at most that amount; the rest is
- *   released), cancelled, or lapsed (7 days customer-initiated, 4 days Visa merchant-initiated);
- * - scripted declines per card with decline, network decline and advice codes;
- * - injected timeouts before or after the processor commits.
- */
+export type { DeclineSpec, SimMovement, SimResponse } from "./paymentSimulatorStore.js";
+
 export type SimOperation = "create" | "capture" | "cancel" | "retrieve" | "refund";
 
 export interface SimParams {
@@ -28,83 +28,72 @@ export interface SimParams {
   readonly id?: string;
 }
 
-export interface SimResponse {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
-
 export type SimOutcome =
   | { readonly type: "response"; readonly response: SimResponse }
   | { readonly type: "timeout"; readonly committed: boolean };
 
-export interface DeclineSpec {
-  readonly declineCode: string;
-  readonly networkDeclineCode: string | null;
-  readonly networkAdviceCode?: string | null;
-}
-
-interface Card {
-  readonly network: CardNetwork;
-  readonly declines: DeclineSpec[];
-}
-
-interface Intent {
-  id: string;
-  amount: number;
-  currency: string;
-  paymentMethod: string;
-  customer: string | null;
-  captureMethod: "manual" | "automatic";
-  status: "requires_capture" | "succeeded" | "canceled" | "requires_payment_method";
-  amountCapturable: number;
-  amountReceived: number;
-  amountRefunded: number;
-  metadata: Record<string, string>;
-  createdMs: number;
-  captureBeforeMs: number | null;
-  cancellationReason: string | null;
-  lastPaymentError: Record<string, unknown> | null;
-}
-
-/** A money movement the processor made (for test and invariant assertions). */
-export interface SimMovement {
-  readonly kind: "capture" | "charge" | "refund";
-  readonly intentId: string;
-  readonly sessionId: string | null;
-  readonly amount: number;
+export interface PaymentSimulatorOptions {
+  /** How long idempotency keys are kept (at least, and by default, 24 h). */
+  readonly idempotencyRetentionMs?: number;
+  /** Where the processor state lives (default: this process's memory; SqlitePaymentSimulatorStore survives restarts). */
+  readonly store?: PaymentSimulatorStore;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * A card processor simulator with Stripe's PaymentIntent semantics, shared by the in-process provider
+ * (simulatedPaymentProvider.ts) and the HTTP server in Stripe's wire format (stripeWireServer.ts):
+ * - idempotency keys are kept at least `idempotencyRetentionMs` (24 h by default); a replay returns the
+ *   saved response (declines included); the same key with other parameters is a 400 `idempotency_error`;
+ *   the same key while its first request executes is a 409 `idempotency_key_in_use`;
+ * - manual-capture intents hold `amount_capturable` until captured (at most that amount; the rest is
+ *   released), cancelled, or lapsed (7 days customer-initiated, 4 days Visa merchant-initiated);
+ * - scripted declines per card with decline, network decline and advice codes;
+ * - injected timeouts before or after the processor commits.
+ * Its processor state (cards, scripted declines, intents, saved responses, movements) lives in a
+ * PaymentSimulatorStore, each request's changes in one transaction committed before it answers: on
+ * SqlitePaymentSimulatorStore a process killed between requests loses nothing, and a simulator
+ * reopened on the file captures holds made before and replays retained keys. Injected faults, paused
+ * requests, in-flight keys and the request counts belong to this process only.
+ */
 export class PaymentSimulator {
-  private readonly cards = new Map<string, Card>();
-  private readonly intents = new Map<string, Intent>();
-  private readonly saved = new Map<string, { fingerprint: string; response: SimResponse; atMs: number }>();
+  private readonly store: PaymentSimulatorStore;
+  private readonly idempotencyRetentionMs: number;
   private readonly inFlight = new Set<string>();
   private readonly faults: ("before_commit" | "after_commit")[] = [];
   private gate: { reached: () => void; release: Promise<void> } | null = null;
-  readonly movements: SimMovement[] = [];
-  /** Requests received, by operation (counts every attempt, replays included). */
+  /** Requests this process received, by operation (counts every attempt, replays included). */
   readonly requests = new Map<SimOperation, number>();
 
   constructor(
     private readonly clock: Clock,
     private readonly random: RandomSource,
-    private readonly idempotencyRetentionMs = DAY_MS,
+    options: PaymentSimulatorOptions = {},
   ) {
-    if (idempotencyRetentionMs < DAY_MS) throw new RangeError("idempotency keys are kept at least 24 h");
+    this.idempotencyRetentionMs = options.idempotencyRetentionMs ?? DAY_MS;
+    if (this.idempotencyRetentionMs < DAY_MS) throw new RangeError("idempotency keys are kept at least 24 h");
+    this.store = options.store ?? new InMemoryPaymentSimulatorStore();
   }
 
-  /** Registers a card (PaymentMethod ID) on a network. */
-  addCard(paymentMethod: string, network: CardNetwork): void {
-    this.cards.set(paymentMethod, { network, declines: [] });
+  /**
+   * Registers a card (PaymentMethod ID) on a network; true when it is new. A card already on file (e.g.
+   * in a reopened store) keeps its scripted declines and takes the network given.
+   */
+  addCard(paymentMethod: string, network: CardNetwork): boolean {
+    return this.store.transaction(() => {
+      const known = this.store.cardNetwork(paymentMethod) !== null;
+      this.store.putCard(paymentMethod, network);
+      return !known;
+    });
   }
 
-  /** The next authorizations or charges on this card decline, one spec each, in order. */
+  /** The next authorizations or charges on this card decline, one spec each, in order. Throws for an unknown card. */
   scriptDeclines(paymentMethod: string, declines: readonly DeclineSpec[]): void {
-    const card = this.cards.get(paymentMethod);
-    if (!card) throw new Error(`unknown card ${paymentMethod}`);
-    card.declines.push(...declines);
+    this.store.transaction(() => {
+      if (this.store.cardNetwork(paymentMethod) === null) throw new Error(`unknown card ${paymentMethod}`);
+      this.store.pushDeclines(paymentMethod, declines);
+    });
   }
 
   /** The next request times out, before or after the processor commits its effect. */
@@ -128,13 +117,32 @@ export class PaymentSimulator {
     return this.faults.length;
   }
 
+  /** Every money movement the processor made, in order (from the store: a reopened file's too). */
+  get movements(): readonly SimMovement[] {
+    return this.store.movements();
+  }
+
+  /** Closes the store (a SQLite file); the simulator answers no more requests. */
+  close(): void {
+    this.store.close();
+  }
+
+  /** A fresh intent ID (drawn again in the unlikely case the store holds it, e.g. a reseeded random). */
+  private newIntentId(): string {
+    for (;;) {
+      const id = this.newId("pi");
+      if (!this.store.intent(id)) return id;
+    }
+  }
+
   private newId(prefix: string): string {
     return `${prefix}_${Buffer.from(this.random.bytes(12)).toString("hex")}`;
   }
 
-  private prune(): void {
-    const cutoff = this.clock.now() - this.idempotencyRetentionMs;
-    for (const [k, v] of this.saved) if (v.atMs < cutoff) this.saved.delete(k);
+  /** The saved response under `key` while it is retained, else null. */
+  private retained(key: string): SavedResponse | null {
+    const saved = this.store.savedResponse(key);
+    return saved && saved.atMs >= this.clock.now() - this.idempotencyRetentionMs ? saved : null;
   }
 
   /** Handles one API request; `target` is the intent ID for capture/cancel/retrieve. */
@@ -143,10 +151,9 @@ export class PaymentSimulator {
     const fault = this.faults.shift();
     if (fault === "before_commit") return { type: "timeout", committed: false };
     if (op === "retrieve" || idempotencyKey === null) {
-      const response = this.execute(op, params);
+      const response = this.store.transaction(() => this.execute(op, params));
       return fault ? { type: "timeout", committed: true } : { type: "response", response };
     }
-    this.prune();
     const fingerprint = `${op}:${JSON.stringify(params, Object.keys(params).sort())}:${JSON.stringify(params.metadata ?? {})}`;
     if (this.inFlight.has(idempotencyKey)) {
       return respond(
@@ -158,20 +165,8 @@ export class PaymentSimulator {
         ),
       );
     }
-    const prior = this.saved.get(idempotencyKey);
-    if (prior) {
-      if (prior.fingerprint !== fingerprint) {
-        return respond(
-          400,
-          errorBody(
-            "idempotency_error",
-            null,
-            "Keys for idempotent requests can only be used with the same parameters they were first used with.",
-          ),
-        );
-      }
-      return fault ? { type: "timeout", committed: true } : { type: "response", response: prior.response };
-    }
+    const prior = this.retained(idempotencyKey);
+    if (prior) return replay(prior, fingerprint, fault);
     this.inFlight.add(idempotencyKey);
     try {
       const gate = this.gate;
@@ -180,15 +175,24 @@ export class PaymentSimulator {
         gate.reached();
         await gate.release;
       } else await new Promise((r) => setImmediate(r));
-      const response = this.execute(op, params);
-      this.saved.set(idempotencyKey, { fingerprint, response, atMs: this.clock.now() });
-      return fault ? { type: "timeout", committed: true } : { type: "response", response };
+      // The request's effect, its saved response and the pruning of expired keys commit together.
+      const done = this.store.transaction(() => {
+        const now = this.clock.now();
+        this.store.forgetSavedBefore(now - this.idempotencyRetentionMs);
+        const raced = this.store.savedResponse(idempotencyKey);
+        if (raced) return { raced, response: null };
+        const response = this.execute(op, params);
+        this.store.saveResponse(idempotencyKey, { fingerprint, response, atMs: now });
+        return { raced: null, response };
+      });
+      if (done.raced) return replay(done.raced, fingerprint, fault);
+      return fault ? { type: "timeout", committed: true } : { type: "response", response: done.response! };
     } finally {
       this.inFlight.delete(idempotencyKey);
     }
   }
 
-  private lapse(pi: Intent): void {
+  private lapse(pi: StoredIntent): void {
     if (
       pi.status === "requires_capture" &&
       pi.captureBeforeMs !== null &&
@@ -200,15 +204,26 @@ export class PaymentSimulator {
     }
   }
 
+  private movement(kind: SimMovement["kind"], pi: StoredIntent, amount: number): void {
+    this.store.addMovement({ kind, intentId: pi.id, sessionId: pi.metadata.session_id ?? null, amount });
+  }
+
   private execute(op: SimOperation, p: SimParams): SimResponse {
     if (op === "create") return this.create(p);
     if (op === "refund") return this.refund(p);
-    const pi = this.intents.get(p.id ?? "");
+    const pi = this.store.intent(p.id ?? "");
     if (!pi)
       return {
         status: 404,
         body: errorBody("invalid_request_error", "resource_missing", `No such payment_intent: '${p.id}'`),
       };
+    const response = this.onIntent(op, pi, p);
+    this.store.putIntent(pi);
+    return response;
+  }
+
+  /** Capture, cancel or retrieve on `pi`, changing it in place (the caller stores it). */
+  private onIntent(op: SimOperation, pi: StoredIntent, p: SimParams): SimResponse {
     this.lapse(pi);
     if (op === "retrieve") return { status: 200, body: this.view(pi) };
     if (op === "cancel") {
@@ -247,12 +262,7 @@ export class PaymentSimulator {
     pi.amountReceived = amount;
     pi.amountCapturable = 0;
     pi.status = "succeeded";
-    this.movements.push({
-      kind: "capture",
-      intentId: pi.id,
-      sessionId: pi.metadata.session_id ?? null,
-      amount,
-    });
+    this.movement("capture", pi, amount);
     return { status: 200, body: this.view(pi) };
   }
 
@@ -267,8 +277,8 @@ export class PaymentSimulator {
         ),
       };
     }
-    const card = this.cards.get(p.payment_method ?? "");
-    if (!card)
+    const network = this.store.cardNetwork(p.payment_method ?? "");
+    if (!network)
       return {
         status: 400,
         body: errorBody(
@@ -279,8 +289,8 @@ export class PaymentSimulator {
       };
     const manual = p.capture_method === "manual";
     const now = this.clock.now();
-    const pi: Intent = {
-      id: this.newId("pi"),
+    const pi: StoredIntent = {
+      id: this.newIntentId(),
       amount: p.amount!,
       currency: p.currency,
       paymentMethod: p.payment_method!,
@@ -296,8 +306,7 @@ export class PaymentSimulator {
       cancellationReason: null,
       lastPaymentError: null,
     };
-    this.intents.set(pi.id, pi);
-    const decline = card.declines.shift();
+    const decline = this.store.shiftDecline(pi.paymentMethod);
     if (decline) {
       const error = errorBody("card_error", "card_declined", "Your card was declined.");
       const detail = {
@@ -307,27 +316,25 @@ export class PaymentSimulator {
         network_advice_code: decline.networkAdviceCode ?? null,
       };
       pi.lastPaymentError = detail;
+      this.store.putIntent(pi);
       return { status: 402, body: { error: { ...detail, payment_intent: this.view(pi) } } };
     }
     if (manual) {
       pi.status = "requires_capture";
       pi.amountCapturable = pi.amount;
-      pi.captureBeforeMs = now + holdLifetimeMs(card.network, p.off_session ? "merchant" : "customer");
+      pi.captureBeforeMs = now + holdLifetimeMs(network, p.off_session ? "merchant" : "customer");
+      this.store.putIntent(pi);
     } else {
       pi.status = "succeeded";
       pi.amountReceived = pi.amount;
-      this.movements.push({
-        kind: "charge",
-        intentId: pi.id,
-        sessionId: pi.metadata.session_id ?? null,
-        amount: pi.amount,
-      });
+      this.store.putIntent(pi);
+      this.movement("charge", pi, pi.amount);
     }
     return { status: 200, body: this.view(pi) };
   }
 
   private refund(p: SimParams): SimResponse {
-    const pi = this.intents.get(p.payment_intent ?? "");
+    const pi = this.store.intent(p.payment_intent ?? "");
     if (!pi)
       return {
         status: 404,
@@ -345,12 +352,8 @@ export class PaymentSimulator {
       };
     }
     pi.amountRefunded += amount;
-    this.movements.push({
-      kind: "refund",
-      intentId: pi.id,
-      sessionId: pi.metadata.session_id ?? null,
-      amount,
-    });
+    this.store.putIntent(pi);
+    this.movement("refund", pi, amount);
     return {
       status: 200,
       body: {
@@ -364,7 +367,7 @@ export class PaymentSimulator {
     };
   }
 
-  private view(pi: Intent): Record<string, unknown> {
+  private view(pi: StoredIntent): Record<string, unknown> {
     return {
       id: pi.id,
       object: "payment_intent",
@@ -386,7 +389,7 @@ export class PaymentSimulator {
         payment_method_details: {
           type: "card",
           card: {
-            network: this.cards.get(pi.paymentMethod)?.network ?? "unknown",
+            network: this.store.cardNetwork(pi.paymentMethod) ?? "unknown",
             capture_before: pi.captureBeforeMs === null ? null : Math.floor(pi.captureBeforeMs / 1000),
           },
         },
@@ -399,8 +402,7 @@ export class PaymentSimulator {
     let net = 0;
     let captures = 0;
     let charges = 0;
-    for (const m of this.movements) {
-      if (m.sessionId !== sessionId) continue;
+    for (const m of this.store.movements(sessionId)) {
       if (m.kind === "refund") net -= m.amount;
       else net += m.amount;
       if (m.kind === "capture") captures++;
@@ -408,6 +410,21 @@ export class PaymentSimulator {
     }
     return { net, captures, charges };
   }
+}
+
+/** The answer to a request under a retained key: its saved response, or an error for other parameters. */
+function replay(prior: SavedResponse, fingerprint: string, fault: "after_commit" | undefined): SimOutcome {
+  if (prior.fingerprint !== fingerprint) {
+    return respond(
+      400,
+      errorBody(
+        "idempotency_error",
+        null,
+        "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+      ),
+    );
+  }
+  return fault ? { type: "timeout", committed: true } : { type: "response", response: prior.response };
 }
 
 function respond(status: number, body: Record<string, unknown>): SimOutcome {
@@ -423,7 +440,7 @@ function errorBody(
   return { error: { type, code, message, ...(paymentIntent ? { payment_intent: paymentIntent } : {}) } };
 }
 
-function unexpectedState(pi: Intent, view: Record<string, unknown>): SimResponse {
+function unexpectedState(pi: StoredIntent, view: Record<string, unknown>): SimResponse {
   return {
     status: 400,
     body: errorBody(
