@@ -8,7 +8,10 @@ import type { FrameBus } from "./feedEnvelope.js";
 /** What the cloud knows of a session from the site's day journal. */
 export interface SessionFacts {
   readonly contractId: string | null;
+  /** The journal's start: when the site authorized the session. */
   readonly startedAtMs: number;
+  /** The meter time of the session's signed begin record (where its invoice starts), or null/absent while it has not synced. */
+  readonly beginAtMs?: number | null;
 }
 
 /** Session facts and tariffs as this cloud peer holds them (read from the sites' synced documents). */
@@ -35,8 +38,9 @@ const MAX_NUMBERED_SESSIONS = 200_000;
  * per session on a stall per message, numbered 1, 2, 3... per session by this process (the origin);
  * a session that leaves its stall gets a last frame in phase `ended`. Cost so far: when the site's
  * config document carries OCPI tariffs, the invoice's rating of the session so far (shared-model
- * liveSessionCost from the session's start to the message's site time; null when that fails), else
- * the simple tariff of the session's start; time to target estimated from the car's SoC (shared-model minutesToTarget). Never throws (a bad figure source skips the session's cost, not the frame).
+ * liveSessionCost from the signed begin record's time, where the invoice starts, to the message's site
+ * time; null when that fails), else the simple tariff of the session's journal start (as FlatTariffRater
+ * picks it); time to target estimated from the car's SoC (shared-model minutesToTarget). Never throws (a bad figure source skips the session's cost, not the frame).
  */
 export class LiveFrameProducer {
   private readonly seqs = new Map<string, number>();
@@ -73,10 +77,15 @@ export class LiveFrameProducer {
         // no facts yet: the frame goes out without contract and cost
       }
       const tariff = facts && !ocpi ? tariffAt(tariffs, facts.startedAtMs) : null;
+      // The invoice rates from the signed begin record's meter time; authorization (the journal's
+      // startedAtMs) comes before it, so TIME prices or a tariff boundary in that gap would make the
+      // last live figure differ from the invoice. Only until the begin record has synced here does
+      // the figure count from the authorization (an estimate, corrected by the next frame after it).
+      const costStartMs = facts ? (facts.beginAtMs ?? facts.startedAtMs) : 0;
       const cost = !facts
         ? null
         : ocpi
-          ? ocpiCostSoFar(ocpi, s.sessionId, facts.startedAtMs, m.siteTimeMs, s.sessionEnergyWh)
+          ? ocpiCostSoFar(ocpi, s.sessionId, costStartMs, m.siteTimeMs, s.sessionEnergyWh)
           : tariff
             ? { costMinor: costSoFarMinor(tariff, s.sessionEnergyWh), currency: tariff.currency }
             : null;

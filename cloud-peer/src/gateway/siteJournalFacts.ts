@@ -1,4 +1,4 @@
-import { journalEntrySchema, readConfigOcpiTariffs } from "@chargemesh/shared-model";
+import { decodeSignedRecord, journalEntrySchema, readConfigOcpiTariffs } from "@chargemesh/shared-model";
 import type { Clock, ConfigDocument, HeldOcpiTariffs, JournalEntry } from "@chargemesh/shared-model";
 import type { HistorySession } from "@chargemesh/shared-model/contracts";
 import type { Tariff } from "./costSoFar.js";
@@ -17,12 +17,18 @@ const MAX_CACHED_PER_SITE = 50_000;
 
 /**
  * Session facts from the sites' day journals as this cloud peer holds them (owner views: only what
- * the site itself wrote). Live lookups are synchronous from a cache; a miss schedules a re-read of
- * that site's journals, at most once per `refreshEveryMs`. Entries that fail the journal schema are
- * skipped. Never throws.
+ * the site itself wrote), with the meter time of each session's signed begin record (the record the
+ * journal's `begin` names, read from the site's ledger segments; it must name that meter, seq and
+ * session, else it counts as not here). The time is read, not verified: it is where the invoice
+ * starts only for a session whose records verify, and only such a session is invoiced. Live lookups
+ * are synchronous from a cache; a miss, or a session whose begin record is not here yet, schedules a
+ * re-read of that site's documents, at most once per `refreshEveryMs`. Entries that fail the journal
+ * schema are skipped. Never throws.
  */
 export class SiteJournalFacts implements SiteFactsSource {
   private readonly bySite = new Map<string, Map<string, JournalEntry>>();
+  /** Per site: the signed begin record's meter time of each cached session whose record was found. */
+  private readonly beginBySite = new Map<string, Map<string, number>>();
   private readonly lastRefresh = new Map<string, number>();
   private readonly refreshing = new Set<string>();
   /** Per site: the config's OCPI tariff text and zone last read, and what they read as. */
@@ -38,10 +44,12 @@ export class SiteJournalFacts implements SiteFactsSource {
 
   session(siteId: string, sessionId: string): SessionFacts | null {
     const entry = this.bySite.get(siteId)?.get(sessionId);
-    if (entry) return { contractId: entry.contractId, startedAtMs: entry.startedAtMs };
-    const last = this.lastRefresh.get(siteId) ?? -Infinity;
-    if (this.clock.now() - last >= this.refreshEveryMs) void this.refresh(siteId);
-    return null;
+    const beginAtMs = entry ? (this.beginBySite.get(siteId)?.get(sessionId) ?? null) : null;
+    if (beginAtMs === null) {
+      const last = this.lastRefresh.get(siteId) ?? -Infinity;
+      if (this.clock.now() - last >= this.refreshEveryMs) void this.refresh(siteId);
+    }
+    return entry ? { contractId: entry.contractId, startedAtMs: entry.startedAtMs, beginAtMs } : null;
   }
 
   tariffs(siteId: string): readonly Tariff[] {
@@ -81,10 +89,23 @@ export class SiteJournalFacts implements SiteFactsSource {
     this.refreshing.add(siteId);
     this.lastRefresh.set(siteId, this.clock.now());
     try {
-      const entries = await this.readJournals(siteId);
+      const documents = await this.siteDocuments(siteId);
       const map = new Map<string, JournalEntry>();
-      for (const e of entries.slice(-MAX_CACHED_PER_SITE)) map.set(e.sessionId, e);
+      for (const e of journalEntries(documents).slice(-MAX_CACHED_PER_SITE)) map.set(e.sessionId, e);
+      const known = this.beginBySite.get(siteId);
+      const begins = new Map<string, number>();
+      let records: Map<string, unknown> | null = null;
+      for (const [id, e] of map) {
+        const had = known?.get(id);
+        if (had !== undefined) begins.set(id, had);
+        else if (e.begin) {
+          records ??= segmentRecords(documents);
+          const at = beginRecordTime(records, e);
+          if (at !== null) begins.set(id, at);
+        }
+      }
       this.bySite.set(siteId, map);
+      this.beginBySite.set(siteId, begins);
     } catch {
       // the site's documents are not all here yet; the next miss tries again
     } finally {
@@ -131,22 +152,54 @@ export class SiteJournalFacts implements SiteFactsSource {
     );
   }
 
-  private async readJournals(siteId: string): Promise<JournalEntry[]> {
-    const view = await this.peer.siteView(siteId);
-    const out: JournalEntry[] = [];
-    for (const { doc } of view.documents) {
-      const sessions = (doc as { sessions?: unknown; day?: unknown } | null)?.sessions;
-      if (
-        typeof (doc as { day?: unknown })?.day !== "string" ||
-        typeof sessions !== "object" ||
-        sessions === null
-      )
-        continue;
-      for (const raw of Object.values(sessions)) {
-        const r = journalEntrySchema.safeParse(raw);
-        if (r.success) out.push(r.data);
-      }
-    }
-    return out;
+  private async siteDocuments(siteId: string): Promise<readonly unknown[]> {
+    return (await this.peer.siteView(siteId)).documents.map((d) => d.doc);
   }
+
+  private async readJournals(siteId: string): Promise<JournalEntry[]> {
+    return journalEntries(await this.siteDocuments(siteId));
+  }
+}
+
+/** The entries of every day journal among a site's documents that pass the journal schema. */
+function journalEntries(documents: readonly unknown[]): JournalEntry[] {
+  const out: JournalEntry[] = [];
+  for (const doc of documents) {
+    const sessions = (doc as { sessions?: unknown; day?: unknown } | null)?.sessions;
+    if (
+      typeof (doc as { day?: unknown })?.day !== "string" ||
+      typeof sessions !== "object" ||
+      sessions === null
+    )
+      continue;
+    for (const raw of Object.values(sessions)) {
+      const r = journalEntrySchema.safeParse(raw);
+      if (r.success) out.push(r.data);
+    }
+  }
+  return out;
+}
+
+/** The shipped records of every ledger segment among a site's documents, by `meter/seq` key. */
+function segmentRecords(documents: readonly unknown[]): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const doc of documents) {
+    const d = doc as { meterId?: unknown; records?: unknown } | null;
+    if (typeof d?.meterId !== "string" || typeof d.records !== "object" || d.records === null) continue;
+    for (const [key, value] of Object.entries(d.records)) out.set(key, value);
+  }
+  return out;
+}
+
+/** The meter time of the signed record the entry's `begin` names, when it is here and names that meter, seq and session; else null. */
+function beginRecordTime(records: ReadonlyMap<string, unknown>, e: JournalEntry): number | null {
+  if (!e.begin) return null;
+  const shipped = records.get(`${e.begin.meterId}/${e.begin.seq}`);
+  if (!(shipped instanceof Uint8Array)) return null;
+  const decoded = decodeSignedRecord(shipped);
+  if (!decoded.ok) return null;
+  const b = decoded.value.body;
+  return b.meterId === e.begin.meterId && b.seq === e.begin.seq && b.sessionId === e.sessionId
+    ? b.meterTimeMs
+    : null;
 }

@@ -1,5 +1,17 @@
+import { randomBytes } from "node:crypto";
 import { expect, test } from "vitest";
-import { liveTelemetryMessage, rateVerifiedSession, readConfigOcpiTariffs } from "@chargemesh/shared-model";
+import {
+  encodeRecordBody,
+  encodeSignedRecord,
+  liveSessionCost,
+  liveTelemetryMessage,
+  meterId,
+  rateVerifiedSession,
+  readConfigOcpiTariffs,
+  sessionId,
+  stallId,
+} from "@chargemesh/shared-model";
+import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import type { ConfigDocument, HeldOcpiTariffs } from "@chargemesh/shared-model";
 import type { FeedEnvelope } from "../../src/gateway/feedEnvelope.js";
 import { LocalFrameBus } from "../../src/gateway/feedEnvelope.js";
@@ -126,4 +138,159 @@ test("SiteJournalFacts reads the config's OCPI tariffs exactly, once per publish
   expect(facts.ocpiTariffs("site-1")).toBeNull();
   config = { ...config, ocpiTariffs: { tariffsJson: energyFlatJson, timeZone: "Nowhere/Else" } };
   expect(facts.ocpiTariffs("site-1")).toBeNull();
+});
+
+/** A signed begin record of `session` on meter m-1 at `meterTimeMs` (any key: the facts source reads it, the invoice verifies it). */
+function signedBegin(session: string, seq: number, meterTimeMs: number, registerWh: number): Uint8Array {
+  const seed = new Uint8Array(randomBytes(32));
+  const bodyBytes = encodeRecordBody({
+    version: 1,
+    meterId: meterId("m-1"),
+    seq,
+    prevHash: new Uint8Array(32),
+    meterTimeMs,
+    registerWh,
+    stallId: stallId("s1"),
+    sessionId: sessionId(session),
+    kind: "begin",
+    status: 0,
+    meterPayload: null,
+  });
+  return encodeSignedRecord({ bodyBytes, signature: nodeEd25519.sign(bodyBytes, seed) });
+}
+
+test("the live figure starts at the signed begin record, not at the authorization before it: the last one equals the invoice (TIME)", async () => {
+  const ocpi = held(timeJson);
+  const authorizedAtMs = startedAtMs - 4 * 60_000 - 17_000; // the journal's start, 4 min 17 s before the begin record
+  const entry = {
+    sessionId: "site-1:ocpi",
+    stallId: "s1",
+    meterId: "m-1",
+    startedAtMs: authorizedAtMs,
+    state: "charging",
+    contractId: "DE-ABC-C00000001-1",
+    authorization: null,
+    begin: { meterId: "m-1", seq: 3, registerWh: 500_000 },
+    end: null,
+    endedAtMs: null,
+    stopReason: null,
+    stoppedBy: null,
+  };
+  const journal = {
+    schemaVersion: 1,
+    siteId: "site-1",
+    day: "2026-06-03",
+    sessions: { [entry.sessionId]: entry },
+    technicianActions: [],
+  };
+  const segment = {
+    schemaVersion: 1,
+    meterId: "m-1",
+    day: "2026-06-03",
+    records: { "m-1/3": signedBegin(entry.sessionId, 3, startedAtMs, 500_000) },
+  };
+  const documents: { doc: unknown }[] = [{ doc: journal }];
+  let siteViews = 0;
+  const facts = new SiteJournalFacts(
+    {
+      syncState: () => [{ siteId: "site-1" }],
+      siteView: async () => (siteViews++, { documents: [...documents] }),
+      configs: { urlOf: (siteId) => `config:${siteId}` },
+      currentDoc: () => ({ tariffs: [simple], ocpiTariffs: { tariffsJson: timeJson, timeZone: zone } }),
+    },
+    () => null,
+    { now: () => 0 },
+    60_000,
+  );
+  const costFrom = (fromMs: number, nowMs: number, energyWh: number) => {
+    const r = liveSessionCost(ocpi.tariffs, zone, {
+      sessionId: entry.sessionId,
+      startMs: fromMs,
+      nowMs,
+      energyWh,
+    });
+    if (!r.ok) throw r.error;
+    return Number(r.value.totalMinorUnits);
+  };
+
+  // Before the begin record has synced: the journal's start, the only one known (an estimate).
+  await facts.refresh("site-1");
+  expect(facts.session("site-1", entry.sessionId)).toMatchObject({
+    startedAtMs: authorizedAtMs,
+    beginAtMs: null,
+  });
+  const early = charge(facts);
+  expect(early.costs.at(-1)).toBe(costFrom(authorizedAtMs, early.endMs, early.endWh));
+
+  // Once the segment is here, the figure counts from the begin record's meter time, as the invoice.
+  documents.push({ doc: segment });
+  await facts.refresh("site-1");
+  expect(facts.session("site-1", entry.sessionId)?.beginAtMs).toBe(startedAtMs);
+  const { costs, endMs, endWh } = charge(facts);
+  const invoice = rateVerifiedSession(ocpi.tariffs, zone, {
+    sessionId: entry.sessionId,
+    meterId: "m-1",
+    begin: { seq: 3, meterTimeMs: startedAtMs, registerWh: 500_000 },
+    end: { seq: 44, meterTimeMs: endMs, registerWh: 500_000 + endWh },
+  });
+  if (!invoice.ok) throw invoice.error;
+  expect(costs.at(-1)).toBe(Number(invoice.value.totalMinorUnits));
+  // The gap is priced: counted from the authorization, the figure would not be the invoice's.
+  expect(early.costs.at(-1)).not.toBe(Number(invoice.value.totalMinorUnits));
+  // A found begin time is kept: no more re-reads while the session charges.
+  const reads = siteViews;
+  charge(facts);
+  expect(siteViews).toBe(reads);
+});
+
+test("a begin record that names another session is not taken for the session's start", async () => {
+  const entry = {
+    sessionId: "site-1:ocpi",
+    stallId: "s1",
+    meterId: "m-1",
+    startedAtMs: startedAtMs - 60_000,
+    state: "charging",
+    contractId: null,
+    authorization: null,
+    begin: { meterId: "m-1", seq: 3, registerWh: 0 },
+    end: null,
+    endedAtMs: null,
+    stopReason: null,
+    stoppedBy: null,
+  };
+  const facts = new SiteJournalFacts(
+    {
+      syncState: () => [],
+      siteView: async () => ({
+        documents: [
+          {
+            doc: {
+              schemaVersion: 1,
+              siteId: "site-1",
+              day: "2026-06-03",
+              sessions: { [entry.sessionId]: entry },
+              technicianActions: [],
+            },
+          },
+          {
+            doc: {
+              schemaVersion: 1,
+              meterId: "m-1",
+              day: "2026-06-03",
+              records: { "m-1/3": signedBegin("site-1:other", 3, startedAtMs, 0) },
+            },
+          },
+        ],
+      }),
+      configs: { urlOf: (siteId) => `config:${siteId}` },
+      currentDoc: () => null,
+    },
+    () => null,
+    { now: () => 0 },
+  );
+  await facts.refresh("site-1");
+  expect(facts.session("site-1", entry.sessionId)).toMatchObject({
+    startedAtMs: entry.startedAtMs,
+    beginAtMs: null,
+  });
 });
