@@ -236,6 +236,7 @@ export class SimulatedSite {
         provisioning.keys.meterOperatorSeed,
         nodeEd25519,
         clock,
+        (meterId) => ocpp?.ocmfPublicKeyOf(meterId) ?? null,
       ),
       log: opts.log,
       ...(opts.sync ? { sync: opts.sync } : {}),

@@ -1,15 +1,18 @@
 import type { AuthorizationDecision, Clock } from "@chargemesh/shared-model";
 import type { ContractChains } from "./contractChains.js";
 import { pemChain } from "./contractChains.js";
-import type { LocalList } from "./localAuthList.js";
-import { differentialUpdate, fullUpdate } from "./localAuthList.js";
+import type { LocalList, LocalListVersions } from "./localAuthList.js";
+import { MemoryLocalListVersions, differentialUpdate, fullUpdate } from "./localAuthList.js";
 import { meterFigures } from "./ocppMeterValues.js";
+import type { MeterFigures } from "./ocppMeterValues.js";
 import { certificateStatusOf, idTokenStatusFromList, idTokenStatusOf } from "./ocppIdTokenInfo.js";
 import type { OcppEvse } from "./ocppEvse.js";
 import type { OcppCallResult, OcppRpcConnection } from "./ocppRpcConnection.js";
 import { OcppCallError } from "./ocppRpcConnection.js";
 import type { OcppTransactionLog } from "./ocppTransactionLog.js";
 import type { OcppTotalCost } from "./ocppTotalCost.js";
+import { chargerCostFigure } from "./ocppTotalCost.js";
+import { DEFAULT_COST_UPDATE_INTERVAL_MS, OcppRunningCost } from "./ocppRunningCost.js";
 
 type Payload = Record<string, unknown>;
 
@@ -26,9 +29,30 @@ export interface OcppStationDeps {
   readonly count?: (action: string, direction: "in" | "out", outcome: string) => void;
   /** Real-time wait for the first message of a connection before the CSMS acts on its own, ms. */
   readonly firstMessageWaitMs?: number;
-  /** The total cost an Ended TransactionEvent is answered with (ocppTotalCost); absent or null: none. */
+  /**
+   * The total cost an Ended TransactionEvent is answered with (ocppTotalCost), and the running cost
+   * sent in CostUpdated during the transaction from the same function; absent or null: none.
+   */
   readonly totalCost?: OcppTotalCost;
+  /** The shortest time between two CostUpdated of one transaction, ms of `clock` (default 60 s). */
+  readonly costUpdateIntervalMs?: number;
+  /** The P-256 keys of the certified (Eichrecht) meters by EVSE ID: their signed values are verified on arrival. */
+  readonly ocmfPublicKeys?: ReadonlyMap<number, Uint8Array>;
+  /** The list version each charger holds (kept across controller restarts when durable); absent: memory. */
+  readonly localLists?: LocalListVersions;
 }
+
+/** A signed meter value the station sent that the site refused (it did not enter the ledger). */
+export interface RefusedSignedValue {
+  readonly evseId: number;
+  readonly transactionId: string | null;
+  /** "bad_signature": the meter's key does not verify it; "invalid_input": not OCMF or another register. */
+  readonly code: "bad_signature" | "invalid_input";
+  readonly message: string;
+  readonly atMs: number;
+}
+
+const MAX_REFUSALS_KEPT = 32;
 
 export interface StationLimits {
   /** ChargingStationMaxProfile installed at every accepted boot, W. */
@@ -63,10 +87,20 @@ const STATION_MAX_PROFILE_ID = 1;
 export class OcppStation {
   private connection: OcppRpcConnection | null = null;
   private provisioned = false;
-  private listSent: { version: number; list: LocalList } | null = null;
+  private readonly lists: LocalListVersions;
+  private get listSent(): { version: number; list: LocalList } | null {
+    return this.lists.get(this.stationId);
+  }
+  private set listSent(sent: { version: number; list: LocalList } | null) {
+    this.lists.set(this.stationId, sent);
+  }
   private firstMessageSeen = false;
   private afterConnectTimer: NodeJS.Timeout | null = null;
   private work: Promise<unknown> = Promise.resolve();
+  private readonly meterKeys = new Map<number, Uint8Array>();
+  private readonly runningCost: OcppRunningCost;
+  private costUpdatedUnsupported = false;
+  private readonly refusals: RefusedSignedValue[] = [];
   booted = false;
 
   constructor(
@@ -75,10 +109,30 @@ export class OcppStation {
     private readonly limits: StationLimits,
     private readonly deps: OcppStationDeps,
   ) {
+    this.lists = deps.localLists ?? new MemoryLocalListVersions();
     for (const evse of evses.values()) {
       if (evse.config.stationId !== stationId)
         throw new Error(`EVSE ${evse.config.evseId} belongs to ${evse.config.stationId}, not ${stationId}`);
     }
+    for (const [evseId, key] of deps.ocmfPublicKeys ?? []) this.certifiedMeterKey(evseId, key);
+    this.runningCost = new OcppRunningCost(deps.totalCost, deps.clock, {
+      minIntervalMs: deps.costUpdateIntervalMs ?? DEFAULT_COST_UPDATE_INTERVAL_MS,
+    });
+  }
+
+  /**
+   * Provisions the P-256 key of the certified meter in EVSE `evseId` (the key its meter certificate
+   * names): from now on its signed values are verified on arrival, and a reading whose signed value
+   * does not verify is refused. Throws on an EVSE this station does not have.
+   */
+  certifiedMeterKey(evseId: number, publicKey: Uint8Array): void {
+    if (!this.evses.has(evseId)) throw new Error(`station ${this.stationId} has no EVSE ${evseId}`);
+    this.meterKeys.set(evseId, new Uint8Array(publicKey));
+  }
+
+  /** The latest signed values refused (at most 32, oldest first): kept out of the ledger, logged with their code. */
+  refusedSignedValues(): readonly RefusedSignedValue[] {
+    return [...this.refusals];
   }
 
   connected(): boolean {
@@ -226,7 +280,9 @@ export class OcppStation {
           "station refused some boot variables",
         );
     }
-    this.listSent = null;
+    // The list survives reboots of both sides: Differential from what the charger holds, Full when its version differs.
+    const held = await this.call("GetLocalListVersion", {});
+    if (!held.ok || Number(held.payload.versionNumber) !== this.listSent?.version) this.listSent = null;
     await this.sendLocalList();
     await this.call("SetChargingProfile", {
       evseId: 0,
@@ -316,6 +372,7 @@ export class OcppStation {
       case "BootNotification":
         this.booted = true;
         this.provisioned = false;
+        this.costUpdatedUnsupported = false;
         this.firstMessageSeen = true;
         if (this.afterConnectTimer) clearTimeout(this.afterConnectTimer);
         // Provisioning starts once the Accepted answer is on its way.
@@ -329,13 +386,10 @@ export class OcppStation {
         return {};
       }
       case "MeterValues": {
-        const evse = this.evses.get(Number(p.evseId));
-        const f = meterFigures(p.meterValue);
-        if (f.rejectedSignature)
-          this.deps.log.warn(
-            { station: this.stationId, why: f.rejectedSignature },
-            "signed meter value left out",
-          );
+        const evseId = Number(p.evseId);
+        const evse = this.evses.get(evseId);
+        const f = meterFigures(p.meterValue, this.meterKeys.get(evseId) ?? null);
+        this.noteRejected(f, evseId, evse?.transactionId() ?? null);
         evse?.reading(f.registerWh, f.powerW, f.signedPayload, this.deps.clock.now(), evse.transactionId());
         return {};
       }
@@ -405,12 +459,12 @@ export class OcppStation {
     const txId = info.transactionId;
     const eventType = p.eventType as "Started" | "Updated" | "Ended";
     const idToken = (p.idToken as { idToken: string; type: string } | undefined) ?? null;
-    const f = meterFigures(p.meterValue);
     const known = this.deps.transactions.get(this.stationId, txId);
     const evseId =
       (p.evse as { id: number } | undefined)?.id ??
       known?.evseId ??
       (this.evses.size === 1 ? [...this.evses.keys()][0]! : null);
+    const f = meterFigures(p.meterValue, evseId === null ? null : (this.meterKeys.get(evseId) ?? null));
     const stored = this.deps.transactions.record(
       this.stationId,
       txId,
@@ -428,11 +482,7 @@ export class OcppStation {
     // A straggler of a transaction already over changes nothing; anything else is this EVSE's transaction now.
     if (stored === "new" && evse && !known?.ended) {
       evse.transactionSeen(txId);
-      if (f.rejectedSignature)
-        this.deps.log.warn(
-          { station: this.stationId, transactionId: txId, why: f.rejectedSignature },
-          "signed meter value left out",
-        );
+      this.noteRejected(f, evseId!, txId);
       evse.reading(f.registerWh, f.powerW, f.signedPayload, this.deps.clock.now(), txId);
       const token = tx?.idToken ?? null;
       if (token && evse.awaitingAdoption()) this.adoptChargerAuthorized(evse, token);
@@ -459,14 +509,11 @@ export class OcppStation {
         { station: this.stationId, transactionId: txId },
         "transaction holds too many events; answered, not stored",
       );
-    // OCPP 2.0.1 sends totalCost only once charging has ended (the running cost goes in CostUpdated).
-    let totalCost: number | null = null;
-    try {
-      totalCost = eventType === "Ended" && tx ? (this.deps.totalCost?.(tx) ?? null) : null;
-    } catch {
-      totalCost = null;
-    }
-    const cost = totalCost !== null && Number.isFinite(totalCost) && totalCost >= 0 ? { totalCost } : {};
+    // OCPP 2.0.1 sends totalCost only once charging has ended (I03); the running cost goes in CostUpdated (I02).
+    const totalCost = eventType === "Ended" && tx ? chargerCostFigure(this.deps.totalCost, tx) : null;
+    const cost = totalCost !== null ? { totalCost } : {};
+    if (eventType === "Ended") this.runningCost.forget(this.stationId, txId);
+    else if (stored === "new") this.sendRunningCost(txId);
     const token = tx?.idToken ?? idToken;
     if (!token) return cost;
     const decision = evse && evse.transactionId() === txId ? evse.decision() : null;
@@ -474,6 +521,51 @@ export class OcppStation {
       ? idTokenStatusOf(decision)
       : idTokenStatusFromList(token.type === "eMAID" ? this.deps.localList().get(token.idToken) : undefined);
     return { ...cost, idTokenInfo: { status } };
+  }
+
+  /** Logs and keeps a signed value left out of the ledger. */
+  private noteRejected(f: MeterFigures, evseId: number, transactionId: string | null): void {
+    if (!f.rejectedSignature || !f.rejectedCode) return;
+    const refusedReading = this.meterKeys.has(evseId);
+    this.deps.log.warn(
+      {
+        station: this.stationId,
+        evse: evseId,
+        transactionId,
+        code: f.rejectedCode,
+        why: f.rejectedSignature,
+        readingRefused: refusedReading,
+      },
+      refusedReading
+        ? "signed meter value refused: the reading does not enter the ledger"
+        : "signed meter value left out",
+    );
+    this.refusals.push({
+      evseId,
+      transactionId,
+      code: f.rejectedCode,
+      message: f.rejectedSignature,
+      atMs: this.deps.clock.now(),
+    });
+    if (this.refusals.length > MAX_REFUSALS_KEPT) this.refusals.shift();
+  }
+
+  /**
+   * After a stored event of an open transaction: the running cost goes to the charger in CostUpdated
+   * when one is due (OcppRunningCost: risen, and not more often than the interval), once the answer
+   * is out. A charger that answers NotImplemented is not sent any more until its next boot.
+   */
+  private sendRunningCost(transactionId: string): void {
+    if (!this.deps.totalCost || this.costUpdatedUnsupported) return;
+    void this.enqueue(async () => {
+      const tx = this.deps.transactions.get(this.stationId, transactionId);
+      if (!tx || !this.connected() || this.costUpdatedUnsupported) return;
+      const update = this.runningCost.take(tx);
+      if (!update) return;
+      const r = await this.call("CostUpdated", { ...update });
+      if (!r.ok && (r.code === "NotImplemented" || r.code === "NotSupported"))
+        this.costUpdatedUnsupported = true;
+    });
   }
 
   /** A transaction the charger authorized without us (offline, from its list or cache): the site authorizes it now with the chain it knows. */

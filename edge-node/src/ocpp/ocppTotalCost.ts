@@ -30,3 +30,19 @@ export function ocppTotalCost(config: () => ConfigDocument | null): OcppTotalCos
     return Number(cost.value.totalMinorUnits) / 10 ** minorUnitExponent(cost.value.currency);
   };
 }
+
+/**
+ * The figure a charger may be shown for `tx` now, from `cost` (the one function behind the Ended
+ * answer and every CostUpdated): a finite, non-negative number, or null when there is none or the
+ * rating threw. Never throws.
+ */
+export function chargerCostFigure(cost: OcppTotalCost | undefined, tx: TransactionSummary): number | null {
+  if (!cost) return null;
+  let figure: number | null;
+  try {
+    figure = cost(tx);
+  } catch {
+    return null;
+  }
+  return figure !== null && Number.isFinite(figure) && figure >= 0 ? figure : null;
+}

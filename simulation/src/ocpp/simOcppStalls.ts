@@ -1,4 +1,7 @@
 import { X509Certificate } from "node:crypto";
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { p256 } from "@noble/curves/nist.js";
 import type { Logger } from "pino";
 import { SimBattery } from "@chargemesh/hal";
 import type { Meter, PowerStage, VehicleLink } from "@chargemesh/hal";
@@ -23,6 +26,15 @@ export interface SimOcppStallsOptions {
    *  TxProfile) across steps. */
   readonly reactionDelayMs: number;
   readonly log: Logger;
+  /**
+   * The chargers' meters sign their readings (OCMF, as Eichrecht chargers do) with P-256 keys of
+   * their own, and the site verifies them with the keys provisioned for their meter certificates
+   * (`ocmfPublicKeyOf`). Default true. A site whose data predates the keys keeps plain readings
+   * (its meters were certified without a payload key).
+   */
+  readonly signedReadings?: boolean;
+  /** Where the meters' OCMF keys live (0600, created on first start); default `sim-ocpp-meter-keys.json` beside the site's data directory. */
+  readonly meterKeyFile?: string;
 }
 
 /** What a stall's hal drivers are, for the SiteController and the local API. */
@@ -61,6 +73,7 @@ export class SimOcppStalls {
     const credentials = stalls.map((_, i) =>
       newStationCredential(`${opts.siteId}-CP${String(i + 1).padStart(2, "0")}`),
     );
+    const meterKeys = opts.signedReadings === false ? new Map<string, Uint8Array>() : simMeterKeys(opts);
     const site = await OcppSite.start({
       host: "localhost",
       port: 0,
@@ -80,6 +93,12 @@ export class SimOcppStalls {
       log: opts.log,
       firstMessageWaitMs: 200,
     });
+    // The CSMS learns each certified meter's key as the daemon does from `ocmfPublicKeyHex`.
+    for (const [i, s] of stalls.entries()) {
+      const secret = meterKeys.get(s.meterId);
+      if (secret)
+        site.station(credentials[i]!.stationId)!.certifiedMeterKey(1, p256.getPublicKey(secret, false));
+    }
     // Rebooted chargers start new transaction numbers: the prefix keeps IDs unique across restarts.
     const boot = opts.clock.now().toString(36);
     const chargers = stalls.map(
@@ -94,9 +113,19 @@ export class SimOcppStalls {
           meterIntervalMs: 30_000,
           hardwareMaxW: s.maxW,
           transactionIdPrefix: `${credentials[i]!.stationId}-${boot}`,
+          ...(meterKeys.has(s.meterId) ? { ocmfSecretKey: meterKeys.get(s.meterId)! } : {}),
         }),
     );
-    return new SimOcppStalls(site, chargers, opts);
+    const out = new SimOcppStalls(site, chargers, opts);
+    for (const [meterId, secret] of meterKeys) out.ocmfKeys.set(meterId, p256.getPublicKey(secret, false));
+    return out;
+  }
+
+  private readonly ocmfKeys = new Map<string, Uint8Array>();
+
+  /** The P-256 key (SEC1) a charger's certified meter signs with, for its meter certificate; null for a plain meter. */
+  ocmfPublicKeyOf(meterId: MeterId | string): Uint8Array | null {
+    return this.ocmfKeys.get(meterId) ?? null;
   }
 
   /** The hal drivers of OCPP stall `i` (an EVSE of the site's CSMS). */
@@ -216,4 +245,36 @@ export class SimOcppStalls {
     }
     return pem;
   }
+}
+
+/**
+ * The OCPP meters' OCMF secret keys by meter ID: read from `meterKeyFile`, or created there (random,
+ * 0600) on a site's first start. A site that already has data but no key file predates signed
+ * readings (its meter certificates name no payload key): none, so its chargers keep plain readings.
+ */
+function simMeterKeys(opts: SimOcppStallsOptions): Map<string, Uint8Array> {
+  const file = opts.meterKeyFile ?? join(dirname(opts.config.dataDir), "sim-ocpp-meter-keys.json");
+  const keys = new Map<string, Uint8Array>();
+  let stored: Record<string, string> = {};
+  if (existsSync(file)) stored = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+  else if (existsSync(opts.config.dataDir) && readdirSync(opts.config.dataDir).length > 0) {
+    opts.log.info({ file }, "site data predates the OCPP meters' signing keys: their readings stay plain");
+    return keys;
+  }
+  let added = false;
+  for (const s of opts.stalls) {
+    const hex = stored[s.meterId];
+    if (hex && /^[0-9a-f]{64}$/.test(hex)) keys.set(s.meterId, Uint8Array.from(Buffer.from(hex, "hex")));
+    else if (!existsSync(file)) {
+      const secret = p256.utils.randomSecretKey();
+      keys.set(s.meterId, secret);
+      stored[s.meterId] = Buffer.from(secret).toString("hex");
+      added = true;
+    }
+  }
+  if (added) {
+    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return keys;
 }

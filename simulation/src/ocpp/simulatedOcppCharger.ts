@@ -95,6 +95,10 @@ export class SimulatedOcppCharger {
   maxExcessW = 0;
   /** Rejections by strict validation on this side (should stay empty). */
   readonly validationFailures: string[] = [];
+  /** Every CostUpdated the CSMS sent (the running cost shown to the driver), in arrival order. */
+  readonly costUpdates: Array<{ readonly totalCost: number; readonly transactionId: string }> = [];
+  /** Fault injection: signed values carry a forged reading (register raised, signature left as it was). */
+  private forgeSignedValuesWh = 0;
 
   private url: string;
 
@@ -204,6 +208,15 @@ export class SimulatedOcppCharger {
     await this.flush();
   }
 
+  /**
+   * Fault injection (what a tampered charger or a man in the middle would send): while `raiseWh` is
+   * above 0, every signed value names a register `raiseWh` higher than the meter's, in the OCMF
+   * payload and the plain value alike, under the meter's signature of the true reading. 0 ends it.
+   */
+  forgeSignedValues(raiseWh: number): void {
+    this.forgeSignedValuesWh = Math.max(0, Math.floor(raiseWh));
+  }
+
   /** Points the next `connect` at another CSMS address (a restarted controller on a new port). */
   reconnectTo(url: string): void {
     this.url = url;
@@ -301,13 +314,14 @@ export class SimulatedOcppCharger {
 
   private meterValue(): Payload[] {
     const wh = this.registerWh();
+    const forged = this.opts.ocmfSecretKey ? this.forgeSignedValuesWh : 0;
     const energy: Payload = {
-      value: wh,
+      value: wh + forged,
       measurand: "Energy.Active.Import.Register",
       unitOfMeasure: { unit: "Wh" },
     };
     if (this.opts.ocmfSecretKey) {
-      const ocmf = signOcmf(
+      let ocmf = signOcmf(
         {
           FV: "1.0",
           GI: "chargemesh SimCharger",
@@ -317,6 +331,10 @@ export class SimulatedOcppCharger {
         },
         this.opts.ocmfSecretKey,
       );
+      if (forged > 0)
+        ocmf = new TextEncoder().encode(
+          new TextDecoder().decode(ocmf).replace(`"RV":${wh},`, `"RV":${wh + forged},`),
+        );
       energy.signedMeterValue = {
         signedMeterData: Buffer.from(ocmf).toString("base64"),
         signingMethod: "ECDSA-secp256r1-SHA256",
@@ -455,6 +473,10 @@ export class SimulatedOcppCharger {
       ),
       ...(params.transactionId ? { ongoingIndicator: this.tx?.id === params.transactionId } : {}),
     }));
+    on("CostUpdated", async (params) => {
+      this.costUpdates.push({ totalCost: params.totalCost, transactionId: params.transactionId });
+      return {};
+    });
     on("ChangeAvailability", async () => ({ status: "Accepted" }));
     on("Reset", async () => ({ status: "Accepted" }));
     on("ClearChargingProfile", async () => ({ status: "Accepted" }));

@@ -4,7 +4,7 @@ import { makeTestPki } from "./ocppTestPki.js";
 import { NOW, OcppTestSite, emaid } from "./ocppTestSite.js";
 import type { SimulatedOcppCharger } from "../../src/ocpp/simulatedOcppCharger.js";
 import type { ConfigDocument } from "@chargemesh/shared-model";
-import { ocppTotalCost } from "@chargemesh/edge-node";
+import { ocppTotalCost, officialOcpp201Validator } from "@chargemesh/edge-node";
 
 let site: OcppTestSite | null = null;
 let chargers: SimulatedOcppCharger[] = [];
@@ -46,6 +46,8 @@ test("an ocpp-rpc charger in strict mode boots, authorizes a contract by its cha
     standing: { [contract]: "good" },
     totalCost: ocppTotalCost(() => config),
   });
+  // The site verifies the charger's signed values on arrival with the key its meter certificate names.
+  site.ocpp.station(station.stationId)!.certifiedMeterKey(1, station.ocmfPublicKey);
   const charger = site.charger(pki, station, { ocmfSecretKey: ocmfKey, initialRegisterWh: 1_000 });
   chargers.push(charger);
   await charger.connect();
@@ -95,4 +97,19 @@ test("an ocpp-rpc charger in strict mode boots, authorizes a contract by its cha
   // Only the Ended answer carries totalCost (OCPP 2.0.1): 8 kWh at 0.30 EUR = 2.40 EUR, from the invoice's rating.
   const costs = charger.transactionAnswers.filter((a) => a.totalCost !== undefined).map((a) => a.totalCost);
   expect(costs).toEqual([2.4]);
+  // The running cost (OCPP 2.0.1 I02): CostUpdated during the transaction, schema-valid on both sides,
+  // never falling, at most one per minute of the clock, the last one no more than the Ended total.
+  const validator = officialOcpp201Validator();
+  const running = charger.costUpdates;
+  expect(running.length).toBeGreaterThanOrEqual(10);
+  expect(running.length).toBeLessThanOrEqual(31); // 30 minutes of charging, one per minute at most
+  for (const u of running) {
+    expect(validator.check("CostUpdated", "req", u)).toBeNull();
+    expect(u.transactionId).toBe(`${station.stationId}-tx-1`);
+  }
+  const figures = running.map((u) => u.totalCost);
+  expect([...figures].sort((a, b) => a - b)).toEqual(figures);
+  expect(figures.at(-1)!).toBeLessThanOrEqual(2.4);
+  expect(figures.at(-1)!).toBeGreaterThan(2);
+  expect(site.ocpp.station(station.stationId)!.refusedSignedValues()).toEqual([]);
 }, 60_000);
