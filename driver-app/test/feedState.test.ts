@@ -45,6 +45,24 @@ test("the view shows each frame once in seq order: duplicates dropped, a skipped
   expect(s.ended).toEqual(["site-1:s"]);
 });
 
+test("a session first seen already ended (a page load, a fresh hello) raises no ended notice; one seen charging does, once", () => {
+  const hello = (sessions: FeedFrame[]) =>
+    applyFeedMessage(emptyFeedState, {
+      type: "hello",
+      subject: { kind: "account", accountId: "a" },
+      source: "cloud",
+      sessions,
+      atMs: 0,
+    });
+  let reloaded = hello([frame(7, 70, "ended")]);
+  reloaded = applyFeedMessage(reloaded, frame(8, 70, "ended"));
+  expect(reloaded.ended).toEqual([]);
+  let watched = hello([frame(7, 70)]);
+  watched = applyFeedMessage(watched, frame(8, 80, "ended"));
+  watched = applyFeedMessage(watched, frame(9, 80, "ended"));
+  expect(watched.ended).toEqual(["site-1:s"]);
+});
+
 test("the dashboard reads the cloud while it speaks, the site once the cloud is silent, and says since when", () => {
   const cloud = { connected: true, lastMessageAtMs: 1_000, refused: null };
   const site = { connected: true, lastMessageAtMs: 1_500 + SILENT_AFTER_MS, refused: null };

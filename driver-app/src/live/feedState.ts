@@ -43,7 +43,9 @@ function showFrame(state: FeedState, f: FeedFrame, baseline: boolean): FeedState
 
 function withFrame(state: FeedState, f: FeedFrame): FeedState {
   const id = f.figures.sessionId;
-  const endedNow = f.figures.phase === "ended" && state.frames[id]?.figures.phase !== "ended";
+  // Ended while watched: a session first seen already ended (a page load, a resume's hello) is no news.
+  const held = state.frames[id];
+  const endedNow = f.figures.phase === "ended" && held !== undefined && held.figures.phase !== "ended";
   return {
     ...state,
     frames: { ...state.frames, [id]: f },

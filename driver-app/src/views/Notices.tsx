@@ -14,7 +14,10 @@ interface Notice {
 export function Notices({ state, client }: { state: FeedState; client: CloudClient }) {
   const [notices, setNotices] = useState<Notice[]>([]);
   const [, setSeenReceipts] = useState<Set<string> | null>(null);
-  const add = (n: Notice) => setNotices((all) => (all.some((x) => x.id === n.id) ? all : [...all, n]));
+  // Dismissed notices stay dismissed while the page is open (the minute's poll would raise them again).
+  const [dismissed] = useState(() => new Set<string>());
+  const add = (n: Notice) =>
+    setNotices((all) => (dismissed.has(n.id) || all.some((x) => x.id === n.id) ? all : [...all, n]));
   useEffect(() => {
     for (const id of state.ended) add({ id: `ended:${id}`, text: `Charging ended (${id.split(":")[0]}).` });
   }, [state.ended.length]);
@@ -31,7 +34,9 @@ export function Notices({ state, client }: { state: FeedState; client: CloudClie
               if (!seen.has(id)) add({ id: `receipt:${id}`, text: "Your receipt is ready." });
           return withReceipt;
         });
-        if (account.standing.state !== "good")
+        if (account.standing.state === "good")
+          setNotices((all) => all.filter((x) => !x.id.startsWith("standing:")));
+        else
           add({
             id: `standing:${account.standing.state}`,
             text:
@@ -56,7 +61,13 @@ export function Notices({ state, client }: { state: FeedState; client: CloudClie
       {notices.map((n) => (
         <div key={n.id} className="notice">
           <span>{n.text}</span>
-          <button aria-label="Dismiss" onClick={() => setNotices((all) => all.filter((x) => x.id !== n.id))}>
+          <button
+            aria-label="Dismiss"
+            onClick={() => {
+              dismissed.add(n.id);
+              setNotices((all) => all.filter((x) => x.id !== n.id));
+            }}
+          >
             ×
           </button>
         </div>
