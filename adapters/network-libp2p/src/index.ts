@@ -4,6 +4,8 @@ export { createSyncNode } from "./syncNode.js";
 export type { SyncNodeOptions } from "./syncNode.js";
 export { CLOUD_CONNECTION_LIMITS } from "./connectionLimits.js";
 export type { ConnectionLimits } from "./connectionLimits.js";
+export { SYNC_LINK_LIVENESS } from "./linkLiveness.js";
+export type { LinkLiveness } from "./linkLiveness.js";
 export { PeerRegistry, registeredPeersGater } from "./peerAdmission.js";
 export { exitOnUnexpectedErrors, isAutomergeRepoReadyTimeout } from "./repoCrashPolicy.js";
 export { encodeFrame, FrameDecoder } from "./frameCodec.js";

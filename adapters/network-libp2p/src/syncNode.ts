@@ -9,6 +9,8 @@ import type { ConnectionGater, PrivateKey } from "@libp2p/interface";
 import { connectionManagerInit } from "./connectionLimits.js";
 import { limitPendingUpgradesPerHost } from "./pendingUpgradeLimit.js";
 import type { ConnectionLimits } from "./connectionLimits.js";
+import { connectionMonitorInit } from "./linkLiveness.js";
+import type { LinkLiveness } from "./linkLiveness.js";
 
 export interface SyncNodeOptions {
   /** The node's Ed25519 identity (kept by the node across restarts: its peer ID is its registry entry). */
@@ -20,9 +22,11 @@ export interface SyncNodeOptions {
   readonly connectionLimits?: ConnectionLimits;
   /** Hears each inbound connection refused because its host already has `maxPendingUpgradesPerHost` upgrading. */
   readonly onPendingRefused?: (host: string) => void;
+  /** When a silent connection counts as dead (default `SYNC_LINK_LIVENESS`). */
+  readonly liveness?: LinkLiveness;
 }
 
-/** A libp2p node for sync: TCP and WebSockets, Noise (mutually authenticated Ed25519 identities), yamux; rejects (RangeError) a connection limit below 1. */
+/** A libp2p node for sync: TCP and WebSockets, Noise (mutually authenticated Ed25519 identities), yamux; rejects (RangeError) a connection limit or liveness value below 1. */
 export async function createSyncNode(opts: SyncNodeOptions): Promise<Libp2p> {
   return createLibp2p({
     privateKey: opts.privateKey,
@@ -38,6 +42,7 @@ export async function createSyncNode(opts: SyncNodeOptions): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: connectionManagerInit(opts.connectionLimits),
+    connectionMonitor: connectionMonitorInit(opts.liveness),
     ...(opts.connectionLimits?.maxPendingUpgradesPerHost !== undefined
       ? {
           connectionGater: limitPendingUpgradesPerHost(
