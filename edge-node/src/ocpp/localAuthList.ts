@@ -41,3 +41,33 @@ export function differentialUpdate(from: LocalList, to: LocalList): Authorizatio
   for (const emaid of from.keys()) if (!to.has(emaid)) out.push(entry(emaid));
   return out.sort((a, b) => (a.idToken.idToken < b.idToken.idToken ? -1 : 1));
 }
+
+/** The list a charger last accepted (SendLocalList answered Accepted), and the version it holds it under. */
+export interface SentLocalList {
+  readonly version: number;
+  readonly list: LocalList;
+}
+
+/**
+ * What the CSMS knows each charger holds, by station ID (OCPP D01: the version is the charger's,
+ * greater than 0; a Differential update must carry a higher one). `set(id, null)` forgets it, so the
+ * next update is Full. Implementations do not throw (one that cannot store keeps it in memory).
+ */
+export interface LocalListVersions {
+  get(stationId: string): SentLocalList | null;
+  set(stationId: string, sent: SentLocalList | null): void;
+}
+
+/** `LocalListVersions` in memory only (lost at a restart). */
+export class MemoryLocalListVersions implements LocalListVersions {
+  private readonly sent = new Map<string, SentLocalList>();
+
+  get(stationId: string): SentLocalList | null {
+    return this.sent.get(stationId) ?? null;
+  }
+
+  set(stationId: string, sent: SentLocalList | null): void {
+    if (sent) this.sent.set(stationId, sent);
+    else this.sent.delete(stationId);
+  }
+}

@@ -9,7 +9,8 @@ import { configDocumentLocalList } from "./configDocumentLocalList.js";
 
 /**
  * The daemon's OCPP side from the config file's `ocpp` section: TLS material read from its files, the
- * local list from the config document, pushed again to every charger each `listSyncMs` when it changed.
+ * local list from the config document, pushed again to every charger each `listSyncMs` when it changed;
+ * transactions, contract chains and list versions kept in the site's `site.sqlite` across restarts.
  * Throws when a file cannot be read or a station names an unknown stall.
  */
 export async function startDaemonOcpp(
@@ -47,6 +48,7 @@ export async function startDaemonOcpp(
     stalls: config.stalls,
     localList: configDocumentLocalList(deps.configDocument, deps.revocationKey),
     totalCost: ocppTotalCost(() => deps.configDocument.current()),
+    dataDir: config.dataDir,
     clock: deps.clock,
     log: deps.log,
   });

@@ -189,6 +189,27 @@ export class OcppEvse {
     if (this.sessionOpen) this.announceUnplug();
   }
 
+  /**
+   * Takes up transaction `id`, which a previous controller process ran here and whose session the
+   * orchestrator continues: the plug counts as announced and the session as open (no new plug, no
+   * adoption), the decision answers its events, and the meter repeats `registerWh` (the highest the
+   * log holds) until the charger reports again.
+   */
+  resumeTransaction(
+    id: string,
+    decision: AuthorizationDecision | null,
+    registerWh: number | null,
+    atMs: number,
+  ): void {
+    this.tx = { id, start: null, ended: false, decision };
+    this.plugAnnounced = true;
+    this.sessionOpen = true;
+    this.contactor = true;
+    if (registerWh !== null && (!this.latest || registerWh > this.latest.registerWh))
+      this.latest = { registerWh, atMs, signedPayload: null };
+    this.emitStatus();
+  }
+
   /** The orchestrator refused the session: the plug is taken back. */
   sessionRefused(): void {
     this.announceUnplug();

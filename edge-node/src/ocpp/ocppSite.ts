@@ -1,11 +1,17 @@
+import type Database from "better-sqlite3";
 import type { Registry } from "prom-client";
 import { Counter, Gauge } from "prom-client";
 import type { AuthorizationDecision, Clock, StallId } from "@chargemesh/shared-model";
 import type { StallConfig } from "../config/siteConfig.js";
 import type { SessionOrchestrator } from "../session/sessionOrchestrator.js";
 import { ContractChains } from "./contractChains.js";
-import type { LocalList } from "./localAuthList.js";
-import { localListFrom } from "./localAuthList.js";
+import type { LocalList, LocalListVersions } from "./localAuthList.js";
+import { MemoryLocalListVersions, localListFrom } from "./localAuthList.js";
+import type { OcppStoreDamage } from "./ocppSiteDatabase.js";
+import { openOcppSiteDatabase } from "./ocppSiteDatabase.js";
+import { SqliteContractChainStore } from "./sqliteContractChainStore.js";
+import { SqliteLocalListVersions } from "./sqliteLocalListVersionStore.js";
+import { SqliteOcppTransactionStore } from "./sqliteOcppTransactionStore.js";
 import { OcppEvse } from "./ocppEvse.js";
 import { officialOcpp201Validator } from "./ocppSchemaValidator.js";
 import { OcppServer } from "./ocppServer.js";
@@ -53,6 +59,12 @@ export interface OcppSiteOptions {
   readonly firstMessageWaitMs?: number;
   /** The total cost Ended transactions are answered with (`ocppTotalCost(config)`); absent: none. */
   readonly totalCost?: OcppTotalCost;
+  /**
+   * The site's data directory: the transaction log, the contract-chain cache and the local-list
+   * versions are kept in its `site.sqlite` and loaded at start, so a restarted controller continues
+   * running transactions. Absent: memory only (lost at a restart).
+   */
+  readonly dataDir?: string;
 }
 
 /**
@@ -63,7 +75,10 @@ export interface OcppSiteOptions {
 export class OcppSite {
   private readonly evses = new Map<StallId, OcppEvse>();
   private readonly stations = new Map<string, OcppStation>();
-  private readonly chains = new ContractChains();
+  private readonly chains: ContractChains;
+  private readonly localLists: LocalListVersions;
+  /** Rows of the OCPP tables that could not be read back at start (reported, left out). */
+  readonly storeDamage: readonly OcppStoreDamage[];
   private readonly decisionWaiters = new Map<StallId, Array<(d: AuthorizationDecision) => void>>();
   private readonly messages = new Counter({
     name: "chargemesh_ocpp_messages_total",
@@ -82,10 +97,43 @@ export class OcppSite {
     help: "OCPP stations connected now",
     registers: [],
   });
+  private readonly storeWriteErrors = new Counter({
+    name: "chargemesh_ocpp_store_write_errors_total",
+    help: "Writes of the OCPP transaction log, chain cache or list versions that site.sqlite refused",
+    registers: [],
+  });
   private server!: OcppServer;
-  private readonly transactions = new OcppTransactionLog();
+  private readonly transactions: OcppTransactionLog;
 
-  private constructor(private readonly opts: OcppSiteOptions) {
+  private constructor(
+    private readonly opts: OcppSiteOptions,
+    private readonly db: Database.Database | null,
+  ) {
+    {
+      const clock = opts.clock;
+      const onStoreError = (e: unknown) => {
+        this.storeWriteErrors.inc();
+        opts.log.warn({ err: String(e) }, "OCPP store write failed; kept in memory only");
+      };
+      this.chains = new ContractChains(10_000, {
+        clock,
+        onStoreError,
+        ...(this.db ? { store: new SqliteContractChainStore(this.db) } : {}),
+      });
+      this.transactions = new OcppTransactionLog(1_000, 5_000, {
+        clock,
+        onStoreError,
+        ...(this.db ? { store: new SqliteOcppTransactionStore(this.db) } : {}),
+      });
+      const lists = this.db ? new SqliteLocalListVersions(this.db, 1_000, 200_000, onStoreError) : null;
+      this.localLists = lists ?? new MemoryLocalListVersions();
+      this.storeDamage = [...this.chains.damaged, ...this.transactions.damaged, ...(lists?.damaged ?? [])];
+    }
+    for (const d of this.storeDamage)
+      opts.log.warn(
+        { table: d.table, key: d.key, code: d.code, why: d.message },
+        "OCPP store row unreadable; left out",
+      );
     const stalls = new Map(opts.stalls.map((s) => [s.id as string, s]));
     const transactions = this.transactions;
     for (const spec of opts.stations) {
@@ -129,6 +177,7 @@ export class OcppSite {
           localList: () => this.localList(),
           chains: this.chains,
           transactions,
+          localLists: this.localLists,
           awaitDecision: (evse, ms) => this.awaitDecision(evse, ms),
           log: opts.log,
           count: (action, direction, outcome) => this.messages.inc({ action, direction, outcome }),
@@ -142,7 +191,16 @@ export class OcppSite {
 
   /** Builds the stations and EVSEs and starts listening. Throws on a config that names unknown stalls or lacks TLS material. */
   static async start(opts: OcppSiteOptions): Promise<OcppSite> {
-    const site = new OcppSite(opts);
+    const db = opts.dataDir ? openOcppSiteDatabase(opts.dataDir) : null;
+    try {
+      return await OcppSite.listen(new OcppSite(opts, db), opts);
+    } catch (e) {
+      if (db?.open) db.close();
+      throw e;
+    }
+  }
+
+  private static async listen(site: OcppSite, opts: OcppSiteOptions): Promise<OcppSite> {
     const secrets = new Map(opts.stations.map((s) => [s.id, s]));
     site.server = await OcppServer.listen({
       host: opts.host,
@@ -171,11 +229,53 @@ export class OcppSite {
   }
 
   /** The hal drivers of a stall bound to an OCPP EVSE, or null for a stall that is not. */
-  hardwareFor(
-    stallId: StallId,
-  ): { meter: OcppEvse["meter"]; stage: OcppEvse["stage"]; link: OcppEvse["link"] } | null {
+  hardwareFor(stallId: StallId): {
+    meter: OcppEvse["meter"];
+    stage: OcppEvse["stage"];
+    link: OcppEvse["link"];
+    resumeSession: (sessionId: string) => boolean;
+  } | null {
     const e = this.evses.get(stallId);
-    return e ? { meter: e.meter, stage: e.stage, link: e.link } : null;
+    return e
+      ? { meter: e.meter, stage: e.stage, link: e.link, resumeSession: (id) => this.resumeSession(e, id) }
+      : null;
+  }
+
+  /**
+   * After a controller restart: when the log holds a running transaction on this EVSE that charges
+   * for `sessionId`, the EVSE takes it up again (its later events, with or without idToken, belong to
+   * that session) and this returns true; otherwise false (recovery closes the session).
+   */
+  private resumeSession(evse: OcppEvse, sessionId: string): boolean {
+    const tx = this.transactions.runningFor(evse.config.stationId, evse.config.evseId, sessionId);
+    if (!tx) return false;
+    evse.resumeTransaction(
+      tx.transactionId,
+      tx.decision ?? null,
+      tx.highestRegisterWh,
+      tx.lastEventMs ?? this.opts.clock.now(),
+    );
+    this.opts.log.info(
+      { station: evse.config.stationId, transactionId: tx.transactionId, sessionId },
+      "running transaction taken up after restart",
+    );
+    return true;
+  }
+
+  /** Notes which session the EVSE's running transaction charges for (durable, for a restart). */
+  private bindSession(evse: OcppEvse, sessionId: string, decision: AuthorizationDecision | null): void {
+    const tx = evse.transactionId();
+    if (!tx) return;
+    const known = this.transactions.sessionOf(evse.config.stationId, tx);
+    if (!known || (known.sessionId === sessionId && (known.hasDecision || decision === null))) return;
+    try {
+      this.transactions.bindSession(evse.config.stationId, tx, sessionId, decision);
+    } catch (e) {
+      this.opts.log.warn(
+        { station: evse.config.stationId, transactionId: tx, err: String(e) },
+        "session binding not stored",
+      );
+    }
   }
 
   evse(stallId: StallId): OcppEvse | null {
@@ -197,7 +297,13 @@ export class OcppSite {
       registry.registerMetric(this.messages);
       registry.registerMetric(this.handshakes);
       registry.registerMetric(this.connectedGauge);
+      registry.registerMetric(this.storeWriteErrors);
     }
+    // A transaction can start after its session did (Authorize first): bind it once both are there.
+    orchestrator.on("telemetry", (frame) => {
+      const evse = this.evses.get(frame.stallId);
+      if (evse && frame.sessionId) this.bindSession(evse, frame.sessionId, evse.decision());
+    });
     orchestrator.on("session", (entry) => {
       const evse = this.evses.get(entry.stallId);
       if (!evse || !entry.authorization || entry.state === "authorizing") return;
@@ -208,7 +314,10 @@ export class OcppSite {
       ) {
         for (const w of this.decisionWaiters.get(entry.stallId)?.splice(0) ?? []) w(entry.authorization);
       }
-      if (entry.state === "charging") evse.recordDecision(entry.authorization);
+      if (entry.state === "charging") {
+        evse.recordDecision(entry.authorization);
+        this.bindSession(evse, entry.sessionId, entry.authorization);
+      }
       if (entry.state === "rejected" || entry.state === "failed") {
         evse.recordDecision(entry.authorization);
         const tx = evse.transactionId();
@@ -240,8 +349,18 @@ export class OcppSite {
     await Promise.all([...this.stations.values()].map((s) => s.idle()));
   }
 
+  /** Closes the listener and the station connections, then the OCPP tables' database connection. */
   async close(): Promise<void> {
-    await this.server.close();
+    try {
+      await this.server.close();
+    } finally {
+      if (this.db?.open) this.db.close();
+    }
+  }
+
+  /** The local-list version the site knows a station holds (null: none known; its next update is Full). */
+  localListVersion(stationId: string): number | null {
+    return this.localLists.get(stationId)?.version ?? null;
   }
 
   private localList(): LocalList {

@@ -23,6 +23,12 @@ export interface StallHardware {
   readonly meter: Meter;
   readonly stage: PowerStage;
   readonly link: VehicleLink;
+  /**
+   * True when the hardware still runs this session and takes it up again (an OCPP charger continuing
+   * its transaction across a controller restart): recovery then keeps the session charging instead
+   * of closing it. Absent: every open session is closed by recovery.
+   */
+  readonly resumeSession?: (sessionId: SessionId) => boolean;
 }
 
 /** How the orchestrator tells the power manager which stalls are charging. */
@@ -152,8 +158,9 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
   /**
    * Closes sessions a crash left open, reconciling the journal with the signed ledger first: a begin
    * or end record the ledger holds but the journal missed is adopted (never written twice); a session
-   * with a begin and no end ends at the meter's present reading, flagged `recovered`; one that never
-   * began is marked failed.
+   * with a begin and no end ends at the meter's present reading, flagged `recovered`, unless its
+   * hardware still runs it (`resumeSession`): then it continues, charging; one that never began is
+   * marked failed. Returns the sessions it closed.
    */
   async recover(): Promise<JournalEntry[]> {
     const closed: JournalEntry[] = [];
@@ -180,6 +187,26 @@ export class SessionOrchestrator extends EventEmitter<OrchestratorEvents> {
           endedAtMs: endRec.meterTimeMs,
           stopReason: entry.stopReason ?? "controller_restart",
         });
+      } else if (
+        entry.state === "charging" &&
+        entry.begin !== null &&
+        rt.hw.resumeSession?.(entry.sessionId)
+      ) {
+        rt.active = {
+          sessionId: entry.sessionId,
+          contractId: entry.contractId,
+          caps: entry.authorization?.accepted ? entry.authorization.caps : {},
+          beginRegisterWh: begin.registerWh,
+          lastCheckpointMs: this.deps.clock.now(),
+          tokenIssuedAtMs: 0,
+        };
+        rt.phase = "charging";
+        this.deps.power.stallCharging(rt.hw.config.id, true);
+        this.deps.log?.info(
+          { sessionId: entry.sessionId, stall: rt.hw.config.id },
+          "session resumed after restart",
+        );
+        continue;
       } else {
         if (entry.begin === null)
           await this.deps.journal.update(entry.sessionId, { state: "charging", begin });

@@ -128,6 +128,8 @@ export class OcppTestSite {
       clock,
       log,
       firstMessageWaitMs: 50,
+      // The CSMS keeps its transaction log, chain cache and list versions in the site's site.sqlite.
+      dataDir,
     });
     const scheduler = new VirtualScheduler(clock);
     let power!: PowerManager;
