@@ -28,7 +28,7 @@ import type { CloudMessage, CloudProcessArgs, SiteTrust, ToCloud } from "./child
 import { simSiteConfigUpdate } from "./simSiteConfig.js";
 import { childLogger } from "./childLogger.js";
 import { DEMO_CONFIG_TARIFF, DEMO_TARIFF_FILE, DEMO_TIME_ZONE, loadDemoTariffs } from "./demoTariff.js";
-import { planDemoDrivers } from "./demoDrivers.js";
+import { DECLINING_DRIVER_PASSWORD_FILE, planDemoDrivers } from "./demoDrivers.js";
 import { ParentChannel } from "./parentChannel.js";
 import { readSecret } from "./secretFile.js";
 
@@ -77,6 +77,9 @@ api = await startCloudApi(cloud, "127.0.0.1", args.httpPort, {
 });
 
 const demoPassword = readSecret(args.demoPasswordFile);
+// The supervisor draws the first declining driver's password (0600) beside the demo driver's.
+const decliningPassword =
+  args.decliningDrivers > 0 ? readSecret(join(args.dataDir, DECLINING_DRIVER_PASSWORD_FILE)) : null;
 /** Puts accounts on file for contracts nobody holds yet: the demo driver first, then one account each. */
 function openAccounts(contracts: readonly string[]): void {
   const fresh: ContractId[] = contracts
@@ -89,6 +92,7 @@ function openAccounts(contracts: readonly string[]): void {
     demoOpen ? null : demoPassword,
     accounts.list().length + 1,
     demoOpen ? 0 : args.decliningDrivers,
+    decliningPassword,
   );
   addDemoAccounts(accounts, plan.specs, (n) => new Uint8Array(randomBytes(n)));
   bill.addAccounts(plan.onFile);

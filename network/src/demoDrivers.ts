@@ -5,6 +5,10 @@ import type { ContractId } from "@chargemesh/shared-model";
 /** The demo driver's sign-in email (its password is a random secret of the data directory). */
 export const DEMO_DRIVER_EMAIL = "demo@chargemesh.example";
 export const DEMO_DRIVER_ACCOUNT = "acct-demo";
+/** The first declining driver's sign-in email (its password: the `DECLINING_DRIVER_PASSWORD_FILE` secret). */
+export const DECLINING_DRIVER_EMAIL = "declines@chargemesh.example";
+/** The 0600 secret in the cloud's data directory holding the first declining driver's password. */
+export const DECLINING_DRIVER_PASSWORD_FILE = "declining-driver-password";
 
 /** The accounts to add for contracts nobody holds yet: the app's sign-in records and billing's cards on file. */
 export interface DemoDriverPlan {
@@ -18,13 +22,16 @@ export interface DemoDriverPlan {
  * contract gets an account of its own (`acct-<n>` from `firstAccountNo`, a password nobody is told).
  * Every account pays with a simulated Visa card; the first `declining` of the single-contract accounts
  * have cards the payment simulator declines (insufficient funds, every attempt), so their debt blocks
- * their contract at the sites. Pure; `fresh` must hold contracts no account holds.
+ * their contract at the sites. With `decliningPassword`, the first of them signs in as
+ * `DECLINING_DRIVER_EMAIL` with it (so an operator can walk the path: replace the card, settle).
+ * Pure; `fresh` must hold contracts no account holds.
  */
 export function planDemoDrivers(
   fresh: readonly ContractId[],
   demoPassword: string | null,
   firstAccountNo: number,
   declining = 0,
+  decliningPassword: string | null = null,
 ): DemoDriverPlan {
   const sorted = [...new Set(fresh)].sort();
   const demoCount = demoPassword === null ? 0 : Math.max(1, Math.ceil(sorted.length / 5));
@@ -48,10 +55,12 @@ export function planDemoDrivers(
   others.forEach((c, i) => {
     const n = firstAccountNo + i;
     const declines = i < declining;
+    const signsIn = declines && i === 0 && decliningPassword !== null;
     groups.push({
       accountId: `acct-${n}`,
-      email: `driver-${n}@demo.chargemesh.example`,
+      email: signsIn ? DECLINING_DRIVER_EMAIL : `driver-${n}@demo.chargemesh.example`,
       name: declines ? `Simulated driver ${n} (card declines)` : `Simulated driver ${n}`,
+      ...(signsIn ? { password: decliningPassword } : {}),
       contracts: [c],
       declines,
     });

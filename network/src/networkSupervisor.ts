@@ -14,7 +14,7 @@ import type {
   ToCloud,
   ToSite,
 } from "./childMessages.js";
-import { DEMO_DRIVER_EMAIL } from "./demoDrivers.js";
+import { DECLINING_DRIVER_EMAIL, DECLINING_DRIVER_PASSWORD_FILE, DEMO_DRIVER_EMAIL } from "./demoDrivers.js";
 import { loadOrCreateSecret } from "./secretFile.js";
 import { SupervisedChild } from "./supervisedChild.js";
 import type { ChildEvent } from "./supervisedChild.js";
@@ -50,6 +50,8 @@ export interface NetworkUrls {
     readonly driverApp: boolean;
     /** The demo driver's sign-in (the app's account holding some of the simulated cars' contracts). */
     readonly demoDriver?: { readonly email: string; readonly password: string };
+    /** The first declining driver's sign-in (its simulated card declines), with `--declining-drivers`. */
+    readonly decliningDriver?: { readonly email: string; readonly password: string };
   };
   readonly sites: readonly {
     readonly siteId: string;
@@ -112,6 +114,7 @@ export class NetworkSupervisor {
   private readonly cloud: SupervisedChild<CloudMessage, ToCloud>;
   private readonly operatorToken: string;
   private readonly demoPassword: string;
+  private readonly decliningPassword: string | null;
   private billing: CloudBillingFigures | null = null;
   private readonly sites: SiteSlot[] = [];
   private cloudReady: Extract<CloudMessage, { type: "ready" }> | null = null;
@@ -138,6 +141,10 @@ export class NetworkSupervisor {
     this.operatorToken = loadOrCreateSecret(operatorTokenFile);
     const demoPasswordFile = join(cloudDir, "demo-driver-password");
     this.demoPassword = loadOrCreateSecret(demoPasswordFile);
+    this.decliningPassword =
+      (layout.decliningDrivers ?? 0) > 0
+        ? loadOrCreateSecret(join(cloudDir, DECLINING_DRIVER_PASSWORD_FILE))
+        : null;
     const cloudArgs: CloudProcessArgs = {
       dataDir: cloudDir,
       logFile: layout.jsonLogs ? null : join(logs, "cloud.log"),
@@ -205,6 +212,9 @@ export class NetworkSupervisor {
         operatorToken: cloud.operatorToken ?? this.operatorToken,
         driverApp: cloud.driverApp,
         demoDriver: { email: DEMO_DRIVER_EMAIL, password: this.demoPassword },
+        ...(this.decliningPassword
+          ? { decliningDriver: { email: DECLINING_DRIVER_EMAIL, password: this.decliningPassword } }
+          : {}),
       },
       sites: this.sites.map((s) => ({
         siteId: s.siteId,

@@ -9,6 +9,8 @@ export interface PrintedUrl {
   readonly credential?: { readonly name: "technician" | "operator"; readonly header: string };
   /** The account to sign in with at this URL (the demo driver in the app). */
   readonly signIn?: { readonly email: string; readonly password: string };
+  /** A driver whose simulated card declines, to walk the debt path (replace the card, settle). */
+  readonly decliningSignIn?: { readonly email: string; readonly password: string };
 }
 
 // The cloud's operator routes (cloud-peer/src/http/operatorRoutes.ts) have no path constants in the contracts.
@@ -19,8 +21,9 @@ const CLOUD_METRICS = "/metrics";
 /**
  * Every URL the network serves, as printed at start (README "What `npm start` runs"): each site's
  * local API, live feed, metrics and kiosk (when built), the cloud's operator views, metrics, driver
- * app (when built; else its sign-in route) with the demo driver's sign-in, and libp2p address. The one place where a new URL is added. Nothing is listed that
- * is not served.
+ * app (when built; else its sign-in route) with the demo driver's sign-in (and the declining driver's,
+ * whose card declines, when there is one), and libp2p address. The one place where a new URL is
+ * added. Nothing is listed that is not served.
  */
 export function printUrls(n: NetworkUrls): PrintedUrl[] {
   const operator = n.cloud.operatorToken
@@ -41,13 +44,16 @@ export function printUrls(n: NetworkUrls): PrintedUrl[] {
     ];
   });
   const c = n.cloud.apiUrl;
-  const signIn = n.cloud.demoDriver ? { signIn: n.cloud.demoDriver } : {};
+  const signIn = {
+    ...(n.cloud.demoDriver ? { signIn: n.cloud.demoDriver } : {}),
+    ...(n.cloud.decliningDriver ? { decliningSignIn: n.cloud.decliningDriver } : {}),
+  };
   const app: PrintedUrl = n.cloud.driverApp
     ? { owner: "cloud", what: "driver app", url: `${c}/`, ...signIn }
     : { owner: "cloud", what: "driver sign-in", url: `POST ${c}${cloudApiPaths.signIn}`, ...signIn };
   return [
     ...sites,
-    ...(n.cloud.driverApp || n.cloud.demoDriver ? [app] : []),
+    ...(n.cloud.driverApp || n.cloud.demoDriver || n.cloud.decliningDriver ? [app] : []),
     { owner: "cloud", what: "stations", url: c + cloudApiPaths.stations },
     withOperator({ owner: "cloud", what: "sites", url: c + CLOUD_SITES }),
     ...n.sites.map((s) =>
@@ -71,11 +77,16 @@ export function urlText(urls: readonly PrintedUrl[]): string[] {
       mine.flatMap((u) => (u.credential ? [[u.credential.name, u.credential.header]] : [])),
     );
     for (const [name, header] of credentials) lines.push(`    ${`[${name}]`.padEnd(14)} ${header}`);
-    for (const u of mine)
+    for (const u of mine) {
       if (u.signIn)
         lines.push(
           `    ${"[sign in]".padEnd(14)} demo driver: email ${u.signIn.email}  password ${u.signIn.password}`,
         );
+      if (u.decliningSignIn)
+        lines.push(
+          `    ${"[sign in]".padEnd(14)} card declines: email ${u.decliningSignIn.email}  password ${u.decliningSignIn.password}`,
+        );
+    }
   }
   return lines;
 }

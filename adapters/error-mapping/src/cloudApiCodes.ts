@@ -11,6 +11,7 @@ export const httpStatusOfCloudApiCode: Record<CloudApiErrorCode, number> = {
   method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,
+  payment_method_unknown: 422,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,

@@ -9,7 +9,7 @@ import { BillingMetrics } from "./billingMetrics.js";
 import { DEFAULT_HOLD_POLICY } from "./billingPorts.js";
 import type { StandingSink } from "./billingPorts.js";
 import { InMemoryAccountDirectory, InMemoryNotificationSink } from "./inMemoryBillingPorts.js";
-import type { BillingAccount } from "./billingTypes.js";
+import type { BillingAccount, CardNetwork } from "./billingTypes.js";
 import { LedgerViewSessionSource } from "./ledgerViewSessionSource.js";
 import { OcpiSessionRater } from "./ocpiSessionRater.js";
 import { openSqliteFinancialLedger } from "./ledger/openFinancialLedger.js";
@@ -60,7 +60,7 @@ export interface EmbeddedBilling {
   readonly metrics: BillingMetrics;
   /** Receipts, standing and settling for the cloud API (`startCloudApi`'s `billing`). */
   readonly view: BillingView;
-  /** Puts more accounts on file (a contract already on file keeps its account). */
+  /** Puts more accounts on file (a contract already on file keeps its account, an account its card). */
   addAccounts(accounts: readonly AccountOnFile[]): void;
   /** Invoices and captures in the ledger (all peers' writes, not only this process's). Rejects on a database error. */
   totals(): Promise<BillingTotals>;
@@ -75,24 +75,47 @@ export interface EmbeddedBilling {
  * Billing for the embedded default: the reconciler over this cloud peer's verified site ledgers,
  * the financial ledger on SQLite in `dataDir`, rated with the OCPI engine, paid through the payment
  * SIMULATOR (no real provider is called: say so wherever this runs), standing changes written into
- * every site's config document. Passes run one at a time; a failed pass is logged and retried.
+ * every site's config document. Passes run one at a time; a failed pass is logged and retried. A driver
+ * may replace the card on file with one of Stripe's test tokens (`SIMULATOR_TEST_CARDS`): the simulator
+ * gets a fresh card for the account on that network, which pays from then on.
  */
 export function startEmbeddedBilling(o: EmbeddedBillingOptions): EmbeddedBilling {
   const ledger = openSqliteFinancialLedger(join(o.dataDir, "billing.sqlite"), o.random);
   const simulator = new PaymentSimulator(o.clock, o.random);
   const accounts = new InMemoryAccountDirectory();
   const byId = new Map<string, BillingAccount>();
+  /** The contracts each account pays for (those the directory maps to it). */
+  const contractsOf = new Map<string, ContractId[]>();
   const addAccounts = (list: readonly AccountOnFile[]) => {
     for (const { account, contracts, declines } of list) {
       if (!byId.has(account.accountId)) {
         simulator.addCard(account.paymentMethod, account.network);
         if (declines?.length) simulator.scriptDeclines(account.paymentMethod, declines);
+        byId.set(account.accountId, account);
+        contractsOf.set(account.accountId, []);
       }
-      byId.set(account.accountId, account);
-      for (const c of contracts) if (!accounts.accountFor(c)) accounts.set(c, account);
+      const held = byId.get(account.accountId)!;
+      for (const c of contracts)
+        if (!accounts.accountFor(c)) {
+          accounts.set(c, held);
+          contractsOf.get(account.accountId)!.push(c);
+        }
     }
   };
   addAccounts(o.accounts);
+  const replaceCard = (accountId: string, paymentMethod: string) => {
+    const held = byId.get(accountId);
+    if (!held) return null;
+    if (!Object.hasOwn(SIMULATOR_TEST_CARDS, paymentMethod)) return "unknown_payment_method" as const;
+    const network = SIMULATOR_TEST_CARDS[paymentMethod]!;
+    const card = `pm_sim_${network}_${accountId}_${Buffer.from(o.random.bytes(8)).toString("hex")}`;
+    simulator.addCard(card, network);
+    const replaced: BillingAccount = { ...held, paymentMethod: card, network };
+    byId.set(accountId, replaced);
+    for (const c of contractsOf.get(accountId) ?? []) accounts.set(c, replaced);
+    o.log.info({ account: accountId, network }, "card on file replaced (payment simulator)");
+    return replaced;
+  };
   const standingSink: StandingSink = {
     async applyStanding(change) {
       for (const { siteId } of o.peer.syncState())
@@ -160,6 +183,8 @@ export function startEmbeddedBilling(o: EmbeddedBillingOptions): EmbeddedBilling
     clock: o.clock,
     accountOf: (id) => byId.get(id) ?? null,
     runNow: () => runUntilQuiet(5),
+    payments: { through: "simulator", testPaymentMethods: Object.keys(SIMULATOR_TEST_CARDS) },
+    replaceCard,
   });
   return {
     ledger,
@@ -176,6 +201,12 @@ export function startEmbeddedBilling(o: EmbeddedBillingOptions): EmbeddedBilling
     },
   };
 }
+
+/** Stripe's test tokens the embedded billing accepts as a replacement card, and the network of each. */
+export const SIMULATOR_TEST_CARDS: Readonly<Record<string, CardNetwork>> = {
+  pm_card_visa: "visa",
+  pm_card_mastercard: "mastercard",
+};
 
 async function totalsOf(ledger: FinancialLedger): Promise<BillingTotals> {
   const [invoices] = await ledger.sql.query("SELECT COUNT(*) AS n FROM invoices");

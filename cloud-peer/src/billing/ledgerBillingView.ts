@@ -1,4 +1,10 @@
-import type { PaymentStanding, Receipt, ReceiptLine } from "@chargemesh/shared-model/contracts";
+import type {
+  PaymentStanding,
+  PaymentsInfo,
+  Receipt,
+  ReceiptLine,
+  ReplaceCardResponse,
+} from "@chargemesh/shared-model/contracts";
 import type { Clock } from "@chargemesh/shared-model";
 import { ApiError } from "../http/apiError.js";
 import type { BillingView } from "../http/billingView.js";
@@ -24,14 +30,27 @@ export interface LedgerBillingViewOptions {
   readonly accountOf: (accountId: string) => BillingAccount | null;
   /** Runs reconciler passes now (the settling attempts); resolves when they are done. */
   readonly runNow: () => Promise<unknown>;
+  /** How billing pays (shown to the app so it can offer the simulator's test cards). */
+  readonly payments: PaymentsInfo;
+  /**
+   * Puts `paymentMethod` on file for the account (the provider's card for it from then on): the new
+   * billing account, `unknown_payment_method` when the provider does not know it, or null for an
+   * account billing holds no record of.
+   */
+  readonly replaceCard: (
+    accountId: string,
+    paymentMethod: string,
+  ) => BillingAccount | "unknown_payment_method" | null;
 }
 
 /**
  * The cloud API's billing view read from the financial ledger: a session's receipt is its invoice
  * (every basis's lines, the current basis's energy and total) with the payment state of its payments;
  * an account's standing is the ledger's standing and its debt balance; settling queues the debt's
- * payments on the card on file and runs a pass. Receipt and standing never throw for a missing record
- * (null); settle rejects with ApiError not_found for an account billing does not know.
+ * payments on the card on file and runs a pass; replacing the card puts another on file first. Receipt
+ * and standing never throw for a missing record (null); settle and replaceCard reject with ApiError
+ * not_found for an account billing does not know, replaceCard with payment_method_unknown for a payment
+ * method the provider does not know.
  */
 export class LedgerBillingView implements BillingView {
   constructor(private readonly o: LedgerBillingViewOptions) {}
@@ -74,6 +93,24 @@ export class LedgerBillingView implements BillingView {
       debtMinor,
       currency: account.currency,
       source: "billing",
+    };
+  }
+
+  payments(): PaymentsInfo {
+    return this.o.payments;
+  }
+
+  async replaceCard(accountId: string, paymentMethod: string): Promise<ReplaceCardResponse> {
+    const replaced = this.o.replaceCard(accountId, paymentMethod);
+    if (replaced === null) throw new ApiError("not_found", "billing holds no card for this account");
+    if (replaced === "unknown_payment_method")
+      throw new ApiError(
+        "payment_method_unknown",
+        `the payment provider does not know the payment method ${paymentMethod}`,
+      );
+    return {
+      card: { paymentMethod: replaced.paymentMethod, network: replaced.network },
+      standing: (await this.standing(accountId))!,
     };
   }
 

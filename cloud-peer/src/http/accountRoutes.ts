@@ -1,11 +1,16 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { cloudApiPaths, signInRequestSchema } from "@chargemesh/shared-model/contracts";
+import {
+  cloudApiPaths,
+  replaceCardRequestSchema,
+  signInRequestSchema,
+} from "@chargemesh/shared-model/contracts";
 import type {
   AccountResponse,
   HistoryResponse,
   PaymentStanding,
   ReceiptResponse,
+  ReplaceCardResponse,
   SignInResponse,
 } from "@chargemesh/shared-model/contracts";
 import { accountSummary } from "../accounts/driverAccounts.js";
@@ -33,7 +38,10 @@ const NO_RECORD: PaymentStanding = {
   source: "no_billing_record",
 };
 
-/** The phone's routes: sign in, the account with vehicles, contracts and standing, history, receipts, settling a debt. */
+/**
+ * The phone's routes: sign in, the account with vehicles, contracts and standing, history, receipts,
+ * replacing the card on file, settling a debt.
+ */
 export function accountRoutes(app: FastifyInstance, d: AccountRouteDeps): void {
   app.post(cloudApiPaths.signIn, async (req): Promise<SignInResponse> => {
     d.auth.checkBudget(req);
@@ -53,6 +61,7 @@ export function accountRoutes(app: FastifyInstance, d: AccountRouteDeps): void {
       vehicles: [...account.vehicles],
       contracts: [...account.contracts],
       standing,
+      ...(d.billing ? { payments: d.billing.payments() } : {}),
     };
   });
 
@@ -80,6 +89,17 @@ export function accountRoutes(app: FastifyInstance, d: AccountRouteDeps): void {
       receipt: null,
       pendingReason: session.endedAtMs === null ? "session_open" : "not_billed_yet",
     };
+  });
+
+  app.put(cloudApiPaths.card, async (req): Promise<ReplaceCardResponse> => {
+    const accountId = d.auth.account(req);
+    const body = validate(replaceCardRequestSchema, req.body, "card replacement");
+    if (!d.billing)
+      throw new ApiError(
+        "unavailable",
+        "billing is not connected to this cloud peer; no card is on file here",
+      );
+    return d.billing.replaceCard(accountId, body.paymentMethod);
   });
 
   app.post(cloudApiPaths.settle, async (req): Promise<PaymentStanding> => {

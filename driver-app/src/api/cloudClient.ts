@@ -6,6 +6,7 @@ import {
   historyResponseSchema,
   paymentStandingSchema,
   receiptResponseSchema,
+  replaceCardResponseSchema,
   signInResponseSchema,
   stationFinderResponseSchema,
 } from "@chargemesh/shared-model/contracts";
@@ -15,6 +16,7 @@ import type {
   HistoryResponse,
   PaymentStanding,
   ReceiptResponse,
+  ReplaceCardResponse,
   SignInResponse,
   StationFinderResponse,
 } from "@chargemesh/shared-model/contracts";
@@ -58,6 +60,13 @@ export class CloudClient {
   }
   receipt(sessionId: string): Promise<ReceiptResponse> {
     return this.call(receiptResponseSchema, cloudApiPaths.receipt(sessionId));
+  }
+  /** Replaces the card on file with a payment method ID of the provider (a test token with the simulator). */
+  replaceCard(paymentMethod: string): Promise<ReplaceCardResponse> {
+    return this.call(replaceCardResponseSchema, cloudApiPaths.card, {
+      method: "PUT",
+      body: JSON.stringify({ paymentMethod }),
+    });
   }
   settle(): Promise<PaymentStanding> {
     return this.call(paymentStandingSchema, cloudApiPaths.settle, { method: "POST" });

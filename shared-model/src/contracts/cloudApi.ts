@@ -24,6 +24,8 @@ export const cloudApiErrorCodes = [
   "conflict",
   "unavailable",
   "internal",
+  /** The payment provider does not know the payment method given for the card on file. */
+  "payment_method_unknown",
 ] as const;
 export type CloudApiErrorCode = (typeof cloudApiErrorCodes)[number];
 export const cloudApiErrorBodySchema = z.object({
@@ -80,16 +82,41 @@ export const paymentStandingSchema = z.object({
 });
 export type PaymentStanding = z.infer<typeof paymentStandingSchema>;
 
+/**
+ * How billing pays: through the payment SIMULATOR (no real card is charged; `testPaymentMethods` are the
+ * provider's test tokens it accepts for a replacement card) or through a real card provider.
+ */
+export const paymentsInfoSchema = z.object({
+  through: z.enum(["simulator", "card_provider"]),
+  testPaymentMethods: z.array(text(64)).max(10),
+});
+export type PaymentsInfo = z.infer<typeof paymentsInfoSchema>;
+
 export const accountResponseSchema = z.object({
   account: accountSummarySchema,
   vehicles: z.array(vehicleSchema).max(100),
   contracts: z.array(contractSchema).max(100),
   standing: paymentStandingSchema,
+  /** Absent when billing is not connected (or from a server that predates it). */
+  payments: paymentsInfoSchema.optional(),
 });
 export type AccountResponse = z.infer<typeof accountResponseSchema>;
 
 const minor = z.number().int().gte(-Number.MAX_SAFE_INTEGER).lte(Number.MAX_SAFE_INTEGER);
 /** One invoice line as billing rated it (cloud-peer/src/billing `RatedLine`), amounts already rounded. */
+/** Replacing the card on file: a payment method ID of the provider (Stripe: a PaymentMethod ID or test token). */
+export const replaceCardRequestSchema = z
+  .object({ paymentMethod: z.string().regex(/^[A-Za-z0-9_]{3,128}$/) })
+  .strict();
+export type ReplaceCardRequest = z.infer<typeof replaceCardRequestSchema>;
+
+/** The card on file after a replacement (the provider's reference and network) and the standing then. */
+export const replaceCardResponseSchema = z.object({
+  card: z.object({ paymentMethod: text(128), network: z.enum(["visa", "mastercard", "other"]) }),
+  standing: paymentStandingSchema,
+});
+export type ReplaceCardResponse = z.infer<typeof replaceCardResponseSchema>;
+
 export const receiptLineSchema = z.object({
   kind: z.enum(["energy", "flat", "time", "parking", "idle", "promotion", "adjustment"]),
   description: text(200),
@@ -197,6 +224,8 @@ export const cloudApiPaths = {
   history: "/api/account/sessions",
   receipt: (sessionId: string) => `/api/account/sessions/${encodeURIComponent(sessionId)}/receipt`,
   settle: "/api/account/settle",
+  /** PUT: replace the card on file (`replaceCardRequestSchema` → `replaceCardResponseSchema`). */
+  card: "/api/account/card",
   stations: "/api/stations",
   live: "/api/live",
 } as const;
