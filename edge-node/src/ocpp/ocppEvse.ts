@@ -71,6 +71,8 @@ export class OcppEvse {
   /** The orchestrator opened its session here (closed the contactor): readings flow live. */
   private sessionOpen = false;
   private limitWaiters: Array<() => void> = [];
+  /** Transactions whose session the site ended (bounded, newest kept). */
+  private readonly sessionOverTx = new Set<string>();
 
   constructor(
     readonly config: OcppEvseConfig,
@@ -170,7 +172,19 @@ export class OcppEvse {
 
   /** A transaction runs here that no plug announced and no decision covers (the charger authorized it alone). */
   awaitingAdoption(): boolean {
-    return this.tx !== null && !this.tx.ended && !this.plugAnnounced && this.tx.decision === null;
+    return (
+      this.tx !== null &&
+      !this.tx.ended &&
+      !this.plugAnnounced &&
+      this.tx.decision === null &&
+      !this.sessionOverTx.has(this.tx.id)
+    );
+  }
+
+  /** The site already ended the session of transaction `id` (it is being stopped): it is never adopted as a new one. */
+  sessionOver(id: string): void {
+    this.sessionOverTx.add(id);
+    if (this.sessionOverTx.size > 16) this.sessionOverTx.delete(this.sessionOverTx.values().next().value!);
   }
 
   /** Announces a plug (the charger's Authorize, or a transaction it authorized on its own). */

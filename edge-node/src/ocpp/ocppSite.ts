@@ -215,6 +215,7 @@ export class OcppSite {
       handlerFor: (id) => site.stations.get(id)!.handle,
       onConnected: (id, connection) => {
         site.stations.get(id)!.attach(connection);
+        site.stopTransactionsWhoseSessionIsOver(id);
         site.connectedGauge.set(site.server.connectedStations().length);
         connection.onClose(() => site.connectedGauge.set(site.server.connectedStations().length));
       },
@@ -260,6 +261,26 @@ export class OcppSite {
       "running transaction taken up after restart",
     );
     return true;
+  }
+
+  /**
+   * A station (re)connected: a transaction it may still run whose session the site already ended
+   * (stopped while the charger was away, or before a controller restart) is never adopted as a new
+   * session and is stopped again (RequestStopTransaction; a charger that no longer runs it rejects).
+   */
+  private stopTransactionsWhoseSessionIsOver(stationId: string): void {
+    const station = this.stations.get(stationId);
+    if (!station) return;
+    for (const tx of this.transactions.open(stationId)) {
+      if (!tx.sessionOver) continue;
+      const evse = tx.evseId === null ? undefined : station.evses.get(tx.evseId);
+      evse?.sessionOver(tx.transactionId);
+      this.opts.log.warn(
+        { station: stationId, transactionId: tx.transactionId, sessionId: tx.sessionId },
+        "transaction still open whose session is over; stopping it",
+      );
+      void station.requestStop(tx.transactionId);
+    }
   }
 
   /** Notes which session the EVSE's running transaction charges for (durable, for a restart). */
@@ -317,6 +338,17 @@ export class OcppSite {
       if (entry.state === "charging") {
         evse.recordDecision(entry.authorization);
         this.bindSession(evse, entry.sessionId, entry.authorization);
+      }
+      if (entry.state === "completed" || entry.state === "rejected" || entry.state === "failed") {
+        try {
+          for (const tx of this.transactions.sessionEnded(evse.config.stationId, entry.sessionId))
+            evse.sessionOver(tx);
+        } catch (e) {
+          this.opts.log.warn(
+            { sessionId: entry.sessionId, err: String(e) },
+            "session end not noted in the OCPP log",
+          );
+        }
       }
       if (entry.state === "rejected" || entry.state === "failed") {
         evse.recordDecision(entry.authorization);

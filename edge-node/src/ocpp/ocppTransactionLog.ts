@@ -25,6 +25,8 @@ export interface TransactionSummary {
   /** The site session the transaction charges for, and the decision that opened it (null until one did). */
   readonly sessionId?: string | null;
   readonly decision?: AuthorizationDecision | null;
+  /** The site ended that session while the transaction may still run (it must be stopped, not adopted). */
+  readonly sessionOver?: boolean;
 }
 
 interface TransactionState {
@@ -122,6 +124,7 @@ export class OcppTransactionLog {
           lastEventMs: null,
           sessionId: null,
           decision: null,
+          sessionOver: false,
         },
         seqNos: new Map(),
         lastTouched: 0,
@@ -190,10 +193,30 @@ export class OcppTransactionLog {
     const tx = this.txs.get(keyOf(stationId, transactionId));
     if (!tx) return false;
     if (tx.facts.sessionId === sessionId && (decision === null || tx.facts.decision !== null)) return true;
+    if (tx.facts.sessionId !== sessionId) tx.facts.sessionOver = false;
     tx.facts.sessionId = sessionId;
     tx.facts.decision = decision ?? tx.facts.decision;
     this.persist((st) => st.write(stationId, transactionId, tx.facts, this.clock.now(), null));
     return true;
+  }
+
+  /** Notes that the site ended `sessionId`: a station's open transaction bound to it is to be stopped, not adopted. Returns those transactions. */
+  sessionEnded(stationId: string, sessionId: string): string[] {
+    const out: string[] = [];
+    for (const [key, tx] of this.txs) {
+      const k = splitKey(key);
+      if (
+        k.stationId !== stationId ||
+        tx.facts.ended ||
+        tx.facts.sessionId !== sessionId ||
+        tx.facts.sessionOver
+      )
+        continue;
+      tx.facts.sessionOver = true;
+      this.persist((st) => st.write(k.stationId, k.transactionId, tx.facts, this.clock.now(), null));
+      out.push(k.transactionId);
+    }
+    return out;
   }
 
   /** The session a transaction is bound to, and whether its decision is stored (cheap: no summary). */
@@ -209,7 +232,7 @@ export class OcppTransactionLog {
   runningFor(stationId: string, evseId: number, sessionId: string): TransactionSummary | null {
     return (
       this.open(stationId).find(
-        (t) => t.sessionId === sessionId && (t.evseId === evseId || t.evseId === null),
+        (t) => t.sessionId === sessionId && !t.sessionOver && (t.evseId === evseId || t.evseId === null),
       ) ?? null
     );
   }
@@ -279,5 +302,6 @@ function summary(stationId: string, transactionId: string, tx: TransactionState)
     lastEventMs: f.lastEventMs,
     sessionId: f.sessionId,
     decision: f.decision,
+    sessionOver: f.sessionOver,
   };
 }

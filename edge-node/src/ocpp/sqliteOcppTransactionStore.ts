@@ -28,6 +28,8 @@ export interface TransactionFacts {
   /** The site session this transaction charges for, once the orchestrator opened one. */
   readonly sessionId: string | null;
   readonly decision: AuthorizationDecision | null;
+  /** The site ended that session (stop, cap, refusal) while the charger may still run the transaction. */
+  readonly sessionOver: boolean;
 }
 
 export interface PersistedTransaction {
@@ -73,6 +75,7 @@ const factsSchema = z.object({
   lastEventMs: z.number().int().nullable(),
   sessionId: z.string().nullable(),
   decision: authorizationDecisionSchema.nullable(),
+  sessionOver: z.boolean().default(false),
 });
 
 interface TxRow {

@@ -111,6 +111,29 @@ test("the transaction log reopens with the same transactions, events, session an
   again.db.close();
 });
 
+test("a session the site ended stays noted on its open transaction across a reopen; rows without the note load as not over", () => {
+  const dir = dataDir();
+  const clock = new VirtualClock(NOW);
+  const { db, log } = openLog(dir, clock);
+  log.record("CP-1", "tx-1", ev(0, "Started"), { evseId: 1, idToken: token, registerWh: 100 });
+  log.record("CP-1", "tx-2", ev(0, "Started"), { evseId: 2, idToken: token, registerWh: 100 });
+  log.bindSession("CP-1", "tx-1", "session-1", DECISION);
+  log.bindSession("CP-1", "tx-2", "session-2", DECISION);
+  expect(log.sessionEnded("CP-1", "session-1")).toEqual(["tx-1"]);
+  expect(log.sessionEnded("CP-1", "session-1")).toEqual([]); // noted once
+  db.prepare(
+    "UPDATE ocpp_transactions SET facts = json_remove(facts, '$.sessionOver') WHERE transaction_id = 'tx-2'",
+  ).run();
+  db.close();
+  const again = openLog(dir, clock);
+  expect(again.log.damaged).toEqual([]);
+  expect(again.log.get("CP-1", "tx-1")).toMatchObject({ ended: false, sessionOver: true });
+  expect(again.log.runningFor("CP-1", 1, "session-1")).toBeNull(); // never resumed
+  expect(again.log.get("CP-1", "tx-2")).toMatchObject({ sessionOver: false });
+  expect(again.log.runningFor("CP-1", 2, "session-2")?.transactionId).toBe("tx-2");
+  again.db.close();
+});
+
 test("the transaction log holds at most its limit per station and prunes ended transactions after the retention", () => {
   const dir = dataDir();
   const clock = new VirtualClock(NOW);

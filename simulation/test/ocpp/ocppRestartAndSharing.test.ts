@@ -184,6 +184,72 @@ test("a controller without the previous one's data stops the running transaction
   }
 }, 180_000);
 
+test("a session the site stopped while the charger was away is not adopted after a restart: its transaction is stopped", async () => {
+  const pki = await makeTestPki(NOW);
+  const station = { stationId: "CP-OVR", maxW: 22_000, safeLimitW: 4_000 };
+  const a = emaid(33);
+  const first = await OcppTestSite.start({
+    pki,
+    gridLimitW: 9_000,
+    stations: [station],
+    standing: { [a]: "good" },
+  });
+  const charger = first.charger(pki, station, { initialRegisterWh: 100 });
+  chargers.push(charger);
+  await charger.connect();
+  await first.run(MIN, 30_000, [charger]);
+  const plugged = charger.plug({
+    certificatePem: (await pki.contract(a)).chainPem,
+    emaid: a,
+    maxW: 16_000,
+  });
+  await first.settle([charger]);
+  await plugged;
+  await first.run(5 * MIN, MIN, [charger]);
+  const [session] = first.sessions();
+  const transactionId = charger.transactionId()!;
+
+  // The link drops, then the site ends the session (a technician's stop): no RequestStop can reach the charger.
+  await charger.cut();
+  expect(first.controller.orchestrator.requestStop(session!.stallId, "technician_stop", null)).toBe(true);
+  await first.settle();
+  expect(first.controller.journal.get(session!.sessionId)).toMatchObject({ state: "completed" });
+  expect(first.ocpp.transaction(station.stationId, transactionId)).toMatchObject({
+    ended: false,
+    sessionOver: true,
+  });
+  await first.stop(true);
+  for (let i = 0; i < 10; i++) {
+    first.clock.advance(MIN);
+    await charger.advance(MIN);
+  }
+
+  const spy = spyOnCsmsCalls();
+  try {
+    const second = await OcppTestSite.start({
+      pki,
+      gridLimitW: 9_000,
+      stations: [station],
+      standing: { [a]: "good" },
+      dataDir: first.dataDir,
+      clock: first.clock,
+    });
+    sites.push(second);
+    charger.reconnectTo(second.ocpp.url);
+    await charger.connect(false);
+    await second.settle([charger]);
+    await second.run(2 * MIN, MIN, [charger]);
+    expect(spy.calls.filter((c) => c.action === "RequestStopTransaction").map((c) => c.payload)).toEqual([
+      { transactionId },
+    ]);
+    expect(charger.transactionId()).toBeNull();
+    // No second session was opened for the rest of the transaction.
+    expect(second.sessions().map((s) => s.sessionId)).toEqual([session!.sessionId]);
+  } finally {
+    spy.restore();
+  }
+}, 180_000);
+
 test("20 chargers share the site's limit through charging profiles with no breach in the measured draw", async () => {
   const pki = await makeTestPki(NOW);
   const GRID_W = 100_000;
