@@ -15,6 +15,8 @@ import { OcpiSessionRater } from "./ocpiSessionRater.js";
 import { openSqliteFinancialLedger } from "./ledger/openFinancialLedger.js";
 import type { FinancialLedger } from "./ledger/financialLedger.js";
 import { PaymentSimulator } from "./payments/paymentSimulator.js";
+import { SqlitePaymentSimulatorStore } from "./payments/sqlitePaymentSimulatorStore.js";
+import { CardsOnFile } from "./cardsOnFile.js";
 import type { DeclineSpec } from "./payments/paymentSimulator.js";
 import type { BillingView } from "../http/billingView.js";
 import { LedgerBillingView } from "./ledgerBillingView.js";
@@ -81,16 +83,25 @@ export interface EmbeddedBilling {
  */
 export function startEmbeddedBilling(o: EmbeddedBillingOptions): EmbeddedBilling {
   const ledger = openSqliteFinancialLedger(join(o.dataDir, "billing.sqlite"), o.random);
-  const simulator = new PaymentSimulator(o.clock, o.random);
+  // The simulator keeps its intents and idempotency keys beside the ledger, so holds made before a
+  // restart are captured after it.
+  const simulator = new PaymentSimulator(o.clock, o.random, {
+    store: new SqlitePaymentSimulatorStore(join(o.dataDir, "payment-simulator.sqlite")),
+  });
+  const cardsOnFile = CardsOnFile.open(join(o.dataDir, "cards-on-file.json"), o.log, o.clock.now());
   const accounts = new InMemoryAccountDirectory();
   const byId = new Map<string, BillingAccount>();
   /** The contracts each account pays for (those the directory maps to it). */
   const contractsOf = new Map<string, ContractId[]>();
   const addAccounts = (list: readonly AccountOnFile[]) => {
-    for (const { account, contracts, declines } of list) {
+    for (const { account: opened, contracts, declines } of list) {
+      // A card the driver put on file before a restart replaces the one the account was opened with.
+      const replaced = cardsOnFile.get(opened.accountId);
+      const account = replaced ? { ...opened, ...replaced } : opened;
       if (!byId.has(account.accountId)) {
-        simulator.addCard(account.paymentMethod, account.network);
-        if (declines?.length) simulator.scriptDeclines(account.paymentMethod, declines);
+        // A card already on file (from before a restart) keeps the declines it has left.
+        if (simulator.addCard(account.paymentMethod, account.network) && declines?.length && !replaced)
+          simulator.scriptDeclines(account.paymentMethod, declines);
         byId.set(account.accountId, account);
         contractsOf.set(account.accountId, []);
       }
@@ -110,6 +121,7 @@ export function startEmbeddedBilling(o: EmbeddedBillingOptions): EmbeddedBilling
     const network = SIMULATOR_TEST_CARDS[paymentMethod]!;
     const card = `pm_sim_${network}_${accountId}_${Buffer.from(o.random.bytes(8)).toString("hex")}`;
     simulator.addCard(card, network);
+    cardsOnFile.set(accountId, { paymentMethod: card, network });
     const replaced: BillingAccount = { ...held, paymentMethod: card, network };
     byId.set(accountId, replaced);
     for (const c of contractsOf.get(accountId) ?? []) accounts.set(c, replaced);
@@ -198,6 +210,7 @@ export function startEmbeddedBilling(o: EmbeddedBillingOptions): EmbeddedBilling
       clearInterval(timer);
       await queue;
       await ledger.close();
+      simulator.close();
     },
   };
 }
