@@ -30,6 +30,8 @@ export interface OcppStationSpec {
     readonly evseId: number;
     readonly stall: string;
     readonly reactionDelayMs: number;
+    /** The certified meter's OCMF public key (hex): its signed values are verified on arrival. */
+    readonly ocmfPublicKeyHex?: string;
   }>;
 }
 
@@ -65,6 +67,8 @@ export interface OcppSiteOptions {
    * running transactions. Absent: memory only (lost at a restart).
    */
   readonly dataDir?: string;
+  /** Shortest time between two CostUpdated of one transaction, ms of `clock` (default 60 s). */
+  readonly costUpdateIntervalMs?: number;
 }
 
 /**
@@ -183,6 +187,16 @@ export class OcppSite {
           count: (action, direction, outcome) => this.messages.inc({ action, direction, outcome }),
           ...(opts.firstMessageWaitMs !== undefined ? { firstMessageWaitMs: opts.firstMessageWaitMs } : {}),
           ...(opts.totalCost ? { totalCost: opts.totalCost } : {}),
+          ocmfPublicKeys: new Map(
+            spec.evses.flatMap((e) =>
+              e.ocmfPublicKeyHex
+                ? [[e.evseId, Uint8Array.from(Buffer.from(e.ocmfPublicKeyHex, "hex"))] as const]
+                : [],
+            ),
+          ),
+          ...(opts.costUpdateIntervalMs !== undefined
+            ? { costUpdateIntervalMs: opts.costUpdateIntervalMs }
+            : {}),
         },
       );
       this.stations.set(spec.id, station);

@@ -84,7 +84,21 @@ export class SimOcppStalls {
         id: credentials[i]!.stationId,
         passwordSha256: credentials[i]!.passwordSha256,
         maxW: s.maxW,
-        evses: [{ evseId: 1, stall: s.id, reactionDelayMs: opts.reactionDelayMs }],
+        evses: [
+          {
+            evseId: 1,
+            stall: s.id,
+            reactionDelayMs: opts.reactionDelayMs,
+            // The CSMS verifies each certified meter's signed values as the daemon does from its config.
+            ...(meterKeys.has(s.meterId)
+              ? {
+                  ocmfPublicKeyHex: Buffer.from(p256.getPublicKey(meterKeys.get(s.meterId)!, false)).toString(
+                    "hex",
+                  ),
+                }
+              : {}),
+          },
+        ],
       })),
       stalls: opts.config.stalls,
       localList: configDocumentLocalList(opts.configDocument, opts.revocationPublicKey),
@@ -93,12 +107,6 @@ export class SimOcppStalls {
       log: opts.log,
       firstMessageWaitMs: 200,
     });
-    // The CSMS learns each certified meter's key as the daemon does from `ocmfPublicKeyHex`.
-    for (const [i, s] of stalls.entries()) {
-      const secret = meterKeys.get(s.meterId);
-      if (secret)
-        site.station(credentials[i]!.stationId)!.certifiedMeterKey(1, p256.getPublicKey(secret, false));
-    }
     // Rebooted chargers start new transaction numbers: the prefix keeps IDs unique across restarts.
     const boot = opts.clock.now().toString(36);
     const chargers = stalls.map(

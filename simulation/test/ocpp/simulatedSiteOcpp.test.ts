@@ -95,7 +95,8 @@ test("a simulated site with OCPP stalls completes OCPP sessions whose signed rec
       complete: true,
       energyWh: s.end!.registerWh - s.begin!.registerWh,
     });
-  // The chargers' meters carry no signatures of their own: the site's secure element signed their readings.
+  // The site's secure element signs the ledger records; the chargers' own OCMF signatures travel inside
+  // them (simOcppStallsSigning.test.ts verifies those).
   const ocppMeters = site.config.stalls.slice(2).map((s) => s.meterId as string);
   for (const m of report.meters.filter((x) => ocppMeters.includes(x.meterId)))
     expect(m).toMatchObject({ certifiedBy: "operator-certificate", signingLocation: "site-secure-element" });
