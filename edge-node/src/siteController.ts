@@ -27,6 +27,7 @@ import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import { LiveTelemetryPublisher } from "./sync/liveTelemetryPublisher.js";
 import { siteLiveFigures } from "./sync/siteLiveFigures.js";
 import type { SessionId } from "@chargemesh/shared-model";
+import { CloudLinkLog } from "./sync/cloudLinkLog.js";
 import { StoreIntegrity } from "./store/storeIntegrity.js";
 import type { DamagedDocument } from "./store/storeIntegrity.js";
 import { DocumentRepairer } from "./store/documentRepairer.js";
@@ -170,6 +171,7 @@ export class SiteController {
     const { config, clock, secureElement } = opts;
     let siteRef: SiteRepo | null = null;
     const integrity = new StoreIntegrity(clock);
+    const cloudLinks = new CloudLinkLog(opts.log, clock);
     const network: NetworkAdapterInterface[] = [];
     if (opts.sync) {
       const guard = siteWriteGuard({
@@ -188,6 +190,7 @@ export class SiteController {
         new Libp2pNetworkAdapter({
           node: opts.sync.node,
           dial: opts.sync.dial,
+          onLink: cloudLinks.onLink,
           dialMode: opts.sync.dialMode ?? "failover",
           // A document the site archived stays out of its repo, whoever offers it again; one under
           // repair comes back only through the repairer's checked copy.
@@ -210,6 +213,7 @@ export class SiteController {
       );
     const metrics = new SiteMetrics({ site: config.siteId });
     integrity.observe(metrics.registry);
+    cloudLinks.observe(metrics.registry);
     const ledgerStore = await AutomergeLedgerStore.open(site, clock);
     const journal = await AutomergeSessionJournal.open(site, config.siteId);
     for (const s of config.stalls) {

@@ -1,5 +1,5 @@
 export { Libp2pNetworkAdapter, SYNC_PROTOCOL } from "./libp2pNetworkAdapter.js";
-export type { Libp2pNetworkAdapterOptions } from "./libp2pNetworkAdapter.js";
+export type { LinkEvent, Libp2pNetworkAdapterOptions } from "./libp2pNetworkAdapter.js";
 export { createSyncNode } from "./syncNode.js";
 export type { SyncNodeOptions } from "./syncNode.js";
 export { CLOUD_CONNECTION_LIMITS } from "./connectionLimits.js";

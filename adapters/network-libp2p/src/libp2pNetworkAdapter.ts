@@ -52,7 +52,15 @@ export interface Libp2pNetworkAdapterOptions {
   readonly inboundFilter?: (message: Message, remoteLibp2pPeer: string) => string | null;
   /** Hears every protocol violation (forged sender, oversize frame, garbage): the peer is flagged. */
   readonly onViolation?: (remoteLibp2pPeer: string, reason: string) => void;
+  /** Hears the links to dial targets come and go, and why (for the operator's log and metrics). */
+  readonly onLink?: (event: LinkEvent) => void;
 }
+
+/** A link to a dial target: joined, lost (with the stream's error, if any), or a dial that failed. */
+export type LinkEvent =
+  | { readonly type: "up"; readonly remote: string }
+  | { readonly type: "lost"; readonly remote: string; readonly reason: string }
+  | { readonly type: "dial_failed"; readonly remote: string; readonly reason: string };
 
 interface Channel {
   readonly stream: Stream;
@@ -156,7 +164,10 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
     const redial = () => this.later(() => this.dialLoop(target, this.baseMs), this.jitter(this.baseMs));
     this.opts.node.dialProtocol(multiaddr(target), SYNC_PROTOCOL).then(
       (stream) => this.attach(stream, remote, redial),
-      () => this.later(() => this.dialLoop(target, this.nextDelay(delayMs)), this.jitter(delayMs)),
+      (e: unknown) => {
+        this.dialFailed(remote, e);
+        this.later(() => this.dialLoop(target, this.nextDelay(delayMs)), this.jitter(delayMs));
+      },
     );
   }
 
@@ -176,8 +187,15 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
         this.attach(stream, remoteOf(target), this.restartFailover);
         if (index > 0) this.later(() => this.probeHome(remoteOf(target)), this.opts.homeProbeMs ?? 30_000);
       },
-      () => this.failoverRound(index + 1, delayMs),
+      (e: unknown) => {
+        this.dialFailed(remoteOf(target), e);
+        this.failoverRound(index + 1, delayMs);
+      },
     );
+  }
+
+  private dialFailed(remote: string, e: unknown): void {
+    this.opts.onLink?.({ type: "dial_failed", remote, reason: (e as Error)?.message ?? String(e) });
   }
 
   private readonly restartFailover = (): void =>
@@ -235,8 +253,10 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
       if (!r.ok) return this.violation(ch, r.error);
       for (const frame of r.frames) if (!this.receive(ch, frame)) return;
     });
-    stream.addEventListener("close", () => {
-      if (this.channels.get(remote) === ch) this.lose(ch);
+    stream.addEventListener("close", (evt) => {
+      if (this.channels.get(remote) !== ch) return;
+      const error = (evt as { error?: Error }).error;
+      this.lose(ch, error ? error.message : "stream closed");
     });
     this.enqueue(
       ch,
@@ -260,6 +280,7 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
       if (existing && existing !== ch) this.drop(existing);
       ch.bound = sender;
       this.byPeerId.set(sender, ch);
+      if (ch.onLost) this.opts.onLink?.({ type: "up", remote: ch.remote });
       this.emit("peer-candidate", { peerId: sender, peerMetadata: (f.peerMetadata as PeerMetadata) ?? {} });
       return true;
     }
@@ -278,17 +299,20 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
   private violation(ch: Channel, reason: string): false {
     this.opts.onViolation?.(ch.remote, reason);
     ch.stream.abort(new Error(`protocol violation: ${reason}`));
-    this.lose(ch);
+    this.lose(ch, `protocol violation: ${reason}`);
     for (const c of this.opts.node.getConnections())
       if (c.remotePeer.toString() === ch.remote) c.abort(new Error(`protocol violation: ${reason}`));
     return false;
   }
 
   /** Drops a channel that failed (closed, reset, violated): its owner redials or fails over. */
-  private lose(ch: Channel): void {
+  private lose(ch: Channel, reason: string): void {
     const current = this.channels.get(ch.remote) === ch;
     this.drop(ch);
-    if (current && !this.stopped) ch.onLost?.();
+    if (current && !this.stopped && ch.onLost) {
+      this.opts.onLink?.({ type: "lost", remote: ch.remote, reason });
+      ch.onLost();
+    }
   }
 
   /** Lets a channel go on purpose (replaced, disconnected, fallback no longer needed). */
@@ -313,8 +337,8 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
       while (ch.queue.length > 0 && ch.stream.status === "open") {
         if (!ch.stream.send(ch.queue.shift()!)) await ch.stream.onDrain();
       }
-    } catch {
-      this.lose(ch);
+    } catch (e) {
+      this.lose(ch, `send failed: ${(e as Error)?.message ?? String(e)}`);
     } finally {
       ch.flushing = false;
     }

@@ -9,6 +9,7 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Libp2p } from "libp2p";
 import { SqliteStorageAdapter } from "@chargemesh/automerge-storage-sqlite";
 import { Libp2pNetworkAdapter, SYNC_PROTOCOL } from "../src/libp2pNetworkAdapter.js";
+import type { LinkEvent } from "../src/libp2pNetworkAdapter.js";
 import { createSyncNode } from "../src/syncNode.js";
 import { PeerRegistry, registeredPeersGater } from "../src/peerAdmission.js";
 import { encodeFrame } from "../src/frameCodec.js";
@@ -149,7 +150,7 @@ describe("Libp2pNetworkAdapter: identity, limits, reconnects", () => {
     expect(cloud.getConnections(stranger.peerId)).toHaveLength(0);
   });
 
-  test("a site resumes syncing after its cloud peer restarts with the same identity", async () => {
+  test("a site resumes syncing after its cloud peer restarts with the same identity, and reports its link going and coming back", async () => {
     const key = await generateKeyPair("Ed25519");
     let cloud = await node({ privateKey: key });
     const port = addr(cloud);
@@ -160,12 +161,17 @@ describe("Libp2pNetworkAdapter: identity, limits, reconnects", () => {
       peerId: cloud.peerId.toString() as PeerId,
       storage: new SqliteStorageAdapter(cloudStore),
     });
+    const links: LinkEvent[] = [];
     const siteRepo = new Repo({
-      network: [new Libp2pNetworkAdapter({ node: site, dial: [port], redialMs: 100 })],
+      network: [
+        new Libp2pNetworkAdapter({ node: site, dial: [port], redialMs: 100, onLink: (e) => links.push(e) }),
+      ],
       peerId: site.peerId.toString() as PeerId,
     });
     repos.push(siteRepo);
     await until(() => cloudRepo.peers.length > 0);
+    const cloudId = cloud.peerId.toString();
+    expect(links).toEqual([{ type: "up", remote: cloudId }]);
     const h = siteRepo.create<{ n: number }>({ n: 1 });
     expect((await cloudRepo.find<{ n: number }>(h.url)).doc().n).toBe(1);
     await cloudRepo.flush();
@@ -183,6 +189,11 @@ describe("Libp2pNetworkAdapter: identity, limits, reconnects", () => {
     await until(() => cloudRepo.peers.length > 0, 10_000);
     const again = await cloudRepo.find<{ n: number }>(h.url);
     await until(() => again.doc().n === 2, 10_000);
+    // Up, lost (with the stream's reason), any failed dials while the cloud was away, up again.
+    expect(links[0]).toEqual({ type: "up", remote: cloudId });
+    expect(links[1]).toMatchObject({ type: "lost", remote: cloudId, reason: expect.any(String) });
+    expect(links.at(-1)).toEqual({ type: "up", remote: cloudId });
+    expect(links.slice(2, -1).every((e) => e.type === "dial_failed" && e.reason.length > 0)).toBe(true);
   });
 
   test("failover: a site keeps one link, to its home region while it answers, to the other region while home is gone, and returns home", async () => {
