@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { kioskClient } from "./api/kioskClient.js";
 import { clockTime, since } from "./format.js";
 import { SiteLimitControl } from "./SiteLimitControl.js";
@@ -11,6 +11,7 @@ import { PlanReasons, PowerChart } from "./views/PowerChart.js";
 import { SessionsView } from "./views/SessionsView.js";
 import { SignInDialog } from "./views/SignInDialog.js";
 import { StallGrid } from "./views/StallGrid.js";
+import type { StallChargers } from "./views/StallGrid.js";
 import { SyncView } from "./views/SyncView.js";
 
 const TABS = ["Stalls", "Power", "Alarms", "Sessions", "Sync", "Diagnostics"] as const;
@@ -30,6 +31,16 @@ export function App() {
   const critical = state.alarms.filter((a) => a.severity === "critical");
   const listSessions = useCallback(() => client.sessions(50), [client]);
   const loadDiagnostics = useCallback(() => client.diagnostics(), [client]);
+  const [chargers, setChargers] = useState<StallChargers>(new Map());
+  const loadChargers = useCallback(async () => {
+    if (!credential.current) return setChargers(new Map());
+    try {
+      setChargers(new Map((await client.stallChargers()).stalls.map((c) => [c.stallId, c])));
+    } catch {
+      setChargers(new Map()); // no charger actions shown when the list cannot be read
+    }
+  }, [client]);
+  useEffect(() => void loadChargers(), [technician, loadChargers]);
 
   return (
     <div className="kiosk">
@@ -99,9 +110,11 @@ export function App() {
             plan={state.plan}
             signedIn={technician !== null}
             ask={setPending}
+            chargers={chargers}
             act={{
               stop: (id, note) => client.stop(id, note),
               outOfService: (id, out, note) => client.outOfService(id, out, note),
+              restartCharger: (id, type, note) => client.restartCharger(id, type, note),
             }}
           />
         ) : tab === "Power" ? (
@@ -149,10 +162,15 @@ export function App() {
       {pending && (
         <ConfirmDialog
           action={pending}
-          onDone={(error) => {
+          onDone={(error, outcome) => {
             setPending(null);
-            setMessage(error ? `Refused: ${error}` : `Done: ${pending.title.replace(/\?$/, "")}`);
+            setMessage(
+              error
+                ? `Refused: ${error}`
+                : `Done: ${pending.title.replace(/\?$/, "")}${outcome ? ` — ${outcome}` : ""}`,
+            );
             state.refresh();
+            void loadChargers();
           }}
         />
       )}

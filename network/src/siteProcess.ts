@@ -96,7 +96,9 @@ apiDeps = siteLocalApiDeps(running.controller, {
     },
   ],
   sync: { node, cloudPeers: [dial] },
-  ...(running.ocpp ? { ocppChargers: () => running.ocpp!.site.chargers() } : {}),
+  ...(running.ocpp
+    ? { ocppChargers: () => running.ocpp!.site.chargers(), chargers: running.ocpp.site.remote }
+    : {}),
   simulated: [
     "meters",
     "power stages",

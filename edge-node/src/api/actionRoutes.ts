@@ -3,12 +3,15 @@ import { stallId as toStallId } from "@chargemesh/shared-model";
 import {
   localApiPaths,
   outOfServiceRequestSchema,
+  restartChargerRequestSchema,
   siteLimitRequestSchema,
   stopRequestSchema,
 } from "@chargemesh/shared-model/contracts";
 import type {
   OutOfServiceResponse,
+  RestartChargerResponse,
   SiteLimitResponse,
+  StallChargersResponse,
   StopResponse,
   TechnicianResponse,
 } from "@chargemesh/shared-model/contracts";
@@ -17,8 +20,9 @@ import { LocalApiError } from "./localApiError.js";
 import type { RouteContext } from "./readRoutes.js";
 import { parseInput } from "./zodBoundary.js";
 
-/** The technician endpoints: who am I, stop a session, out of service and back, the site limit.
- *  Each needs a technician credential and is recorded in the day journal with who and when. */
+/** The technician endpoints: who am I, stop a session, out of service and back (an OCPP charger
+ *  hears ChangeAvailability), restart a stall's OCPP charger (Reset), the stalls' chargers, the site
+ *  limit. Each needs a technician credential; actions are recorded in the day journal with who and when. */
 export function actionRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { deps } = ctx;
   app.get(localApiPaths.technician, async (req): Promise<TechnicianResponse> => ({
@@ -57,9 +61,39 @@ export function actionRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (!(await deps.orchestrator.setOutOfService(stall, body.outOfService, technician, body.note ?? ""))) {
         throw new LocalApiError("not_found", `no stall ${stall}`);
       }
-      return { stallId: stall, outOfService: body.outOfService };
+      const charger = (await deps.chargers?.setAvailability(stall, !body.outOfService, technician)) ?? null;
+      return { stallId: stall, outOfService: body.outOfService, charger };
     },
   );
+
+  app.post<{ Params: { stallId: string } }>(
+    "/api/stalls/:stallId/restart-charger",
+    async (req): Promise<RestartChargerResponse> => {
+      const technician = requireTechnician(ctx.callerOf(req));
+      const stall = toStallId(req.params.stallId);
+      const body = parseInput(restartChargerRequestSchema, req.body, "body");
+      if (!deps.orchestrator.stallViews().some((v) => v.stallId === stall))
+        throw new LocalApiError("not_found", `no stall ${stall}`);
+      const charger = deps.chargers?.hasCharger(stall)
+        ? await deps.chargers.reset(stall, body.type, technician)
+        : null;
+      if (!charger) throw new LocalApiError("conflict", `stall ${stall} has no OCPP charger to restart`);
+      await deps.journal.recordTechnicianAction({
+        at: deps.clock.now(),
+        technicianId: technician,
+        action: "restart_charger",
+        stallId: stall,
+        sessionId: deps.orchestrator.activeSessionOf(stall),
+        note: body.note ?? "",
+      });
+      return { stallId: stall, type: body.type, charger };
+    },
+  );
+
+  app.get(localApiPaths.stallChargers, async (req): Promise<StallChargersResponse> => {
+    requireTechnician(ctx.callerOf(req));
+    return { stalls: deps.chargers?.chargers() ?? [] };
+  });
 
   app.post(localApiPaths.siteLimit, async (req): Promise<SiteLimitResponse> => {
     const technician = requireTechnician(ctx.callerOf(req));

@@ -1,6 +1,6 @@
 import type { Registry } from "prom-client";
-import type { Clock, SiteId, TechnicianId } from "@chargemesh/shared-model";
-import type { SyncState } from "@chargemesh/shared-model/contracts";
+import type { Clock, SiteId, StallId, TechnicianId } from "@chargemesh/shared-model";
+import type { ChargerAnswer, StallChargersResponse, SyncState } from "@chargemesh/shared-model/contracts";
 import type { PlanRecord } from "../power/powerManagerTypes.js";
 import type { SessionOrchestrator, StallHardware } from "../session/sessionOrchestrator.js";
 import type { SessionJournal } from "../session/sessionJournal.js";
@@ -10,6 +10,17 @@ import type { SessionLedgerSource } from "./sessionLedger.js";
 import type { IntegrityReport, RevocationStatus } from "./siteAlarms.js";
 import type { SiteLimitControl } from "./siteLimitControl.js";
 import type { OcppChargerSource } from "./siteDiagnostics.js";
+
+/** The OCPP chargers behind the site's stalls and the technician's commands to them (OcppSite.remote). */
+export interface StallChargers {
+  /** The stalls driven by an OCPP EVSE, with connection and wanted availability. */
+  chargers(): StallChargersResponse["stalls"];
+  hasCharger(stallId: StallId): boolean;
+  /** ChangeAvailability of the stall's EVSE, remembered until accepted; null: no OCPP charger. */
+  setAvailability(stallId: StallId, operative: boolean, by: TechnicianId): Promise<ChargerAnswer | null>;
+  /** Reset of the stall's charger; null: no OCPP charger. */
+  reset(stallId: StallId, type: "OnIdle" | "Immediate", by: TechnicianId): Promise<ChargerAnswer | null>;
+}
 
 /** Everything the local API reads and acts on. Optional parts switch endpoints or alarms on. */
 export interface LocalApiDeps {
@@ -33,6 +44,8 @@ export interface LocalApiDeps {
   readonly simulated?: readonly string[];
   /** The OCPP chargers of the site's OCPP server and whether each is connected (diagnostics); absent: none. */
   readonly ocppChargers?: OcppChargerSource;
+  /** The stalls' OCPP chargers: out of service reaches them (ChangeAvailability), restart-charger (Reset); absent: none. */
+  readonly chargers?: StallChargers;
   /** Lets technicians change the site limit within bounds; absent, POST /api/site/limit is refused. */
   readonly siteLimit?: SiteLimitControl;
   /** A session's signed records for verification in the browser; absent, sessions come without them. */

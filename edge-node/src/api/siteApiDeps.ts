@@ -7,7 +7,7 @@ import { nodeEd25519 } from "@chargemesh/node-ed25519";
 import type { PlanRecord } from "../power/powerManagerTypes.js";
 import type { StallHardware } from "../session/sessionOrchestrator.js";
 import type { SiteController } from "../siteController.js";
-import type { LocalApiDeps } from "./localApiDeps.js";
+import type { LocalApiDeps, StallChargers } from "./localApiDeps.js";
 import type { RevocationStatus } from "./siteAlarms.js";
 import { powerSiteLimit } from "./siteLimitControl.js";
 import { syncStateSource } from "./syncStateSource.js";
@@ -39,6 +39,8 @@ export interface SiteApiOptions {
   readonly simulated?: readonly string[];
   /** The site's OCPP chargers (OcppSite.chargers), shown on the diagnostics page. */
   readonly ocppChargers?: OcppChargerSource;
+  /** The stalls' OCPP chargers for technician commands (OcppSite.remote); absent: simulated stalls only. */
+  readonly chargers?: StallChargers;
   /** Default: `defaultKioskDir()`. */
   readonly kioskDir?: string | null;
   readonly overrides?: Partial<LocalApiDeps>;
@@ -79,6 +81,7 @@ export function siteLocalApiDeps(
     hardware: o.hardware,
     simulated: o.simulated ?? [],
     ...(o.ocppChargers ? { ocppChargers: o.ocppChargers } : {}),
+    ...(o.chargers ? { chargers: o.chargers } : {}),
     siteLimit: powerSiteLimit(
       o.power,
       controller.journal,

@@ -12,6 +12,8 @@ import { openOcppSiteDatabase } from "./ocppSiteDatabase.js";
 import { SqliteContractChainStore } from "./sqliteContractChainStore.js";
 import { SqliteLocalListVersions } from "./sqliteLocalListVersionStore.js";
 import { SqliteOcppTransactionStore } from "./sqliteOcppTransactionStore.js";
+import { MemoryAvailabilityStore, SqliteAvailabilityStore } from "./ocppAvailabilityStore.js";
+import { OcppRemoteControl } from "./ocppRemoteControl.js";
 import { OcppEvse } from "./ocppEvse.js";
 import { officialOcpp201Validator } from "./ocppSchemaValidator.js";
 import { OcppServer } from "./ocppServer.js";
@@ -108,6 +110,8 @@ export class OcppSite {
   });
   private server!: OcppServer;
   private readonly transactions: OcppTransactionLog;
+  /** Technician commands to the chargers: ChangeAvailability (remembered until accepted) and Reset. */
+  readonly remote: OcppRemoteControl;
 
   private constructor(
     private readonly opts: OcppSiteOptions,
@@ -133,6 +137,7 @@ export class OcppSite {
       this.localLists = lists ?? new MemoryLocalListVersions();
       this.storeDamage = [...this.chains.damaged, ...this.transactions.damaged, ...(lists?.damaged ?? [])];
     }
+    let remote: OcppRemoteControl | null = null;
     for (const d of this.storeDamage)
       opts.log.warn(
         { table: d.table, key: d.key, code: d.code, why: d.message },
@@ -183,6 +188,7 @@ export class OcppSite {
           transactions,
           localLists: this.localLists,
           awaitDecision: (evse, ms) => this.awaitDecision(evse, ms),
+          onOnline: () => remote?.onStationOnline(spec.id) ?? Promise.resolve(),
           log: opts.log,
           count: (action, direction, outcome) => this.messages.inc({ action, direction, outcome }),
           ...(opts.firstMessageWaitMs !== undefined ? { firstMessageWaitMs: opts.firstMessageWaitMs } : {}),
@@ -201,6 +207,15 @@ export class OcppSite {
       );
       this.stations.set(spec.id, station);
     }
+    remote = new OcppRemoteControl(this.evses, this.stations, {
+      store: this.db ? new SqliteAvailabilityStore(this.db) : new MemoryAvailabilityStore(),
+      log: opts.log,
+      onStoreError: (e) => {
+        this.storeWriteErrors.inc();
+        opts.log.warn({ err: String(e) }, "OCPP availability write failed; kept in memory only");
+      },
+    });
+    this.remote = remote;
   }
 
   /** Builds the stations and EVSEs and starts listening. Throws on a config that names unknown stalls or lacks TLS material. */
@@ -333,7 +348,16 @@ export class OcppSite {
       registry.registerMetric(this.handshakes);
       registry.registerMetric(this.connectedGauge);
       registry.registerMetric(this.storeWriteErrors);
+      registry.registerMetric(this.remote.commands);
     }
+    // The journal's out-of-service flags are what the chargers' availability must follow.
+    const out = new Set(
+      orchestrator
+        .stallViews()
+        .filter((v) => v.phase === "out_of_service")
+        .map((v) => v.stallId as string),
+    );
+    this.remote.reconcile((stallId) => out.has(stallId));
     // A transaction can start after its session did (Authorize first): bind it once both are there.
     orchestrator.on("telemetry", (frame) => {
       const evse = this.evses.get(frame.stallId);

@@ -40,6 +40,8 @@ export interface OcppStationDeps {
   readonly ocmfPublicKeys?: ReadonlyMap<number, Uint8Array>;
   /** The list version each charger holds (kept across controller restarts when durable); absent: memory. */
   readonly localLists?: LocalListVersions;
+  /** Runs first when the station is (re)connected and acts (the remembered availability of its EVSEs). */
+  readonly onOnline?: () => Promise<void>;
 }
 
 /** A signed meter value the station sent that the site refused (it did not enter the ledger). */
@@ -255,7 +257,10 @@ export class OcppStation {
     if (this.afterConnectTimer) clearTimeout(this.afterConnectTimer);
     void this.enqueue(async () => {
       if (!this.provisioned) await this.provision();
-      else await this.sendLocalList();
+      else {
+        await this.deps.onOnline?.();
+        await this.sendLocalList();
+      }
       await this.askOpenTransactions();
     });
     this.deps.log.info({ station: this.stationId, first: action }, "OCPP station reconnected");
@@ -263,6 +268,7 @@ export class OcppStation {
 
   /** Boot-time configuration; idempotent, repeated at every accepted boot. */
   private async provision(): Promise<void> {
+    await this.deps.onOnline?.();
     const sv = await this.call("SetVariables", {
       setVariableData: BOOT_VARIABLES.map(([component, variable, value]) => ({
         component: { name: component },

@@ -6,10 +6,12 @@ import {
   localApiPaths,
   outOfServiceResponseSchema,
   powerPlanResponseSchema,
+  restartChargerResponseSchema,
   sessionDetailResponseSchema,
   sessionsResponseSchema,
   siteLimitResponseSchema,
   siteOverviewSchema,
+  stallChargersResponseSchema,
   stopResponseSchema,
   syncStateSchema,
   technicianResponseSchema,
@@ -85,6 +87,12 @@ export function kioskClient(credential: () => string | null, base = "") {
         method: "POST",
         body: { outOfService, note },
       }),
+    restartCharger: (stallId: string, type: "OnIdle" | "Immediate", note: string) =>
+      call(restartChargerResponseSchema, localApiPaths.restartCharger(stallId), {
+        method: "POST",
+        body: { type, note },
+      }),
+    stallChargers: () => call(stallChargersResponseSchema, localApiPaths.stallChargers),
     siteLimit: (limitW: number, note: string) =>
       call(siteLimitResponseSchema, localApiPaths.siteLimit, { method: "POST", body: { limitW, note } }),
   };

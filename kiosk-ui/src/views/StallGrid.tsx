@@ -1,4 +1,9 @@
-import type { PlanRecordContract, SiteOverview } from "@chargemesh/shared-model/contracts";
+import type {
+  ChargerAnswer,
+  PlanRecordContract,
+  SiteOverview,
+  StallChargersResponse,
+} from "@chargemesh/shared-model/contracts";
 import { kW, kWh, phaseLabel } from "../format.js";
 import type { PendingAction } from "./ConfirmDialog.js";
 
@@ -12,15 +17,39 @@ const bindingText: Record<string, string> = {
   minimum_unavailable: "waits: minimum does not fit",
 };
 
+/** The OCPP charger behind each stall that has one, by stall ID. */
+export type StallChargers = ReadonlyMap<string, StallChargersResponse["stalls"][number]>;
+
+const answerText: Record<ChargerAnswer["status"], string> = {
+  Accepted: "accepted",
+  Scheduled: "scheduled: done when its charge ends",
+  Rejected: "REFUSED by the charger",
+  not_connected: "charger offline: sent when it reconnects",
+  failed: "no answer from the charger",
+};
+
+/** The charger's answer as a sentence for the technician (none for a simulated stall). */
+export function chargerOutcome(charger: ChargerAnswer | null | undefined): string | undefined {
+  if (!charger) return undefined;
+  return `charger ${charger.chargerId}: ${answerText[charger.status]}${charger.message ? ` (${charger.message})` : ""}`;
+}
+
 /** Every stall: state, power against setpoint, car, session, faults; technician actions when signed in. */
 export function StallGrid(props: {
   site: SiteOverview;
   plan: PlanRecordContract | null;
   signedIn: boolean;
   ask: (a: PendingAction) => void;
+  /** The stalls' OCPP chargers (technicians); absent or empty: no charger actions. */
+  chargers?: StallChargers;
   act: {
     stop(stallId: string, note: string): Promise<unknown>;
-    outOfService(stallId: string, out: boolean, note: string): Promise<unknown>;
+    outOfService(stallId: string, out: boolean, note: string): Promise<{ charger?: ChargerAnswer | null }>;
+    restartCharger(
+      stallId: string,
+      type: "OnIdle" | "Immediate",
+      note: string,
+    ): Promise<{ charger: ChargerAnswer }>;
   };
 }) {
   const setpoints = new Map((props.plan?.plan.setpoints ?? []).map((s) => [s.stallId, s]));
@@ -30,6 +59,7 @@ export function StallGrid(props: {
         const sp = setpoints.get(s.stallId);
         const setpointW = s.setpointW ?? sp?.setpointW ?? 0;
         const share = setpointW > 0 ? Math.min(1, s.powerW / setpointW) : 0;
+        const charger = props.signedIn ? props.chargers?.get(s.stallId) : undefined;
         return (
           <section
             key={s.stallId}
@@ -54,6 +84,12 @@ export function StallGrid(props: {
               </p>
             )}
             {s.meterFault && <p className="fault">Meter fault: {s.meterFault}</p>}
+            {charger && (
+              <p className="charger">
+                Charger {charger.chargerId} · {charger.connected ? "connected" : "offline"}
+                {charger.availabilityPending ? " · availability not yet confirmed" : ""}
+              </p>
+            )}
             {props.signedIn && (
               <div className="stall-actions">
                 {s.sessionId && (
@@ -79,7 +115,8 @@ export function StallGrid(props: {
                         title: `Return ${s.stallId} to service?`,
                         detail: "The stall takes cars again and shares the site's power.",
                         confirmLabel: "Return to service",
-                        run: async (note) => void (await props.act.outOfService(s.stallId, false, note)),
+                        run: async (note) =>
+                          chargerOutcome((await props.act.outOfService(s.stallId, false, note)).charger),
                       })
                     }
                   >
@@ -94,11 +131,35 @@ export function StallGrid(props: {
                         detail:
                           "A running session is stopped; the stall takes no car until returned. Its power goes to the other stalls.",
                         confirmLabel: "Take out of service",
-                        run: async (note) => void (await props.act.outOfService(s.stallId, true, note)),
+                        run: async (note) =>
+                          chargerOutcome((await props.act.outOfService(s.stallId, true, note)).charger),
                       })
                     }
                   >
                     Out of service
+                  </button>
+                )}
+                {charger && (
+                  <button
+                    className="big secondary"
+                    onClick={() =>
+                      props.ask({
+                        title: `Restart charger ${charger.chargerId}?`,
+                        detail: `The whole charger reboots (every stall it drives). "When idle" waits for a running charge to end; "Restart now" stops it.${charger.connected ? "" : " The charger is offline now: it cannot hear the restart."}`,
+                        confirmLabel: "Restart when idle",
+                        run: async (note) =>
+                          chargerOutcome((await props.act.restartCharger(s.stallId, "OnIdle", note)).charger),
+                        alternative: {
+                          label: "Restart now",
+                          run: async (note) =>
+                            chargerOutcome(
+                              (await props.act.restartCharger(s.stallId, "Immediate", note)).charger,
+                            ),
+                        },
+                      })
+                    }
+                  >
+                    Restart charger
                   </button>
                 )}
               </div>

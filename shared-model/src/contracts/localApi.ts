@@ -254,8 +254,59 @@ export const outOfServiceRequestSchema = z
   .object({ outOfService: z.boolean(), note: note.optional() })
   .strict();
 export type OutOfServiceRequest = z.infer<typeof outOfServiceRequestSchema>;
-export const outOfServiceResponseSchema = z.object({ stallId: id, outOfService: z.boolean() });
+/**
+ * What an OCPP charger answered a technician's remote command (ChangeAvailability, Reset): its own
+ * status (`Accepted`, `Scheduled`: done once its running transaction ends, `Rejected`), or
+ * `not_connected` (an availability change is then sent at its next connection), or `failed` (an
+ * error or no answer in time; `message` says which).
+ */
+export const chargerAnswerSchema = z.object({
+  chargerId: id,
+  /** The EVSE the command was for; null: the whole charger. */
+  evseId: z.number().int().nonnegative().nullable(),
+  status: z.enum(["Accepted", "Scheduled", "Rejected", "not_connected", "failed"]),
+  message: z.string().max(500).optional(),
+});
+export type ChargerAnswer = z.infer<typeof chargerAnswerSchema>;
+
+export const outOfServiceResponseSchema = z.object({
+  stallId: id,
+  outOfService: z.boolean(),
+  /** The answer of the stall's OCPP charger to ChangeAvailability; null or absent: a simulated stall. */
+  charger: chargerAnswerSchema.nullable().optional(),
+});
 export type OutOfServiceResponse = z.infer<typeof outOfServiceResponseSchema>;
+
+/** POST /api/stalls/:stallId/restart-charger (technicians): OCPP Reset of the stall's charger. */
+export const restartChargerRequestSchema = z
+  .object({ type: z.enum(["OnIdle", "Immediate"]), note: note.optional() })
+  .strict();
+export type RestartChargerRequest = z.infer<typeof restartChargerRequestSchema>;
+export const restartChargerResponseSchema = z.object({
+  stallId: id,
+  type: z.enum(["OnIdle", "Immediate"]),
+  charger: chargerAnswerSchema,
+});
+export type RestartChargerResponse = z.infer<typeof restartChargerResponseSchema>;
+
+/** GET /api/stall-chargers (technicians): the stalls driven by an OCPP charger, and its state. */
+export const stallChargersResponseSchema = z.object({
+  stalls: z
+    .array(
+      z.object({
+        stallId: id,
+        chargerId: id,
+        evseId: z.number().int().nonnegative(),
+        connected: z.boolean(),
+        /** The availability the site wants the EVSE in (false: Inoperative, out of service). */
+        operative: z.boolean(),
+        /** The charger has not yet accepted that availability (it was away or refused). */
+        availabilityPending: z.boolean(),
+      }),
+    )
+    .max(512),
+});
+export type StallChargersResponse = z.infer<typeof stallChargersResponseSchema>;
 
 /** POST /api/site/limit (technicians): a new site limit within `siteLimitBounds`. */
 export const siteLimitRequestSchema = z.object({ limitW: watts, note: note.optional() }).strict();
@@ -280,6 +331,8 @@ export const localApiPaths = {
   technician: "/api/technician",
   stop: (stallId: string) => `/api/stalls/${encodeURIComponent(stallId)}/stop`,
   outOfService: (stallId: string) => `/api/stalls/${encodeURIComponent(stallId)}/out-of-service`,
+  restartCharger: (stallId: string) => `/api/stalls/${encodeURIComponent(stallId)}/restart-charger`,
+  stallChargers: "/api/stall-chargers",
   siteLimit: "/api/site/limit",
   live: "/live",
 } as const;

@@ -89,7 +89,7 @@ export type JournalEntry = z.infer<typeof journalEntrySchema>;
 export const technicianActionSchema = z.object({
   at: z.number().int(),
   technicianId: technicianIdSchema,
-  action: z.enum(["stop_session", "out_of_service", "return_to_service", "site_limit"]),
+  action: z.enum(["stop_session", "out_of_service", "return_to_service", "site_limit", "restart_charger"]),
   stallId: stallIdSchema,
   sessionId: sessionIdSchema.nullable(),
   note: z.string(),

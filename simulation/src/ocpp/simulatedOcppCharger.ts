@@ -97,6 +97,14 @@ export class SimulatedOcppCharger {
   readonly validationFailures: string[] = [];
   /** Every CostUpdated the CSMS sent (the running cost shown to the driver), in arrival order. */
   readonly costUpdates: Array<{ readonly totalCost: number; readonly transactionId: string }> = [];
+  /** Every ChangeAvailability the CSMS sent (params as received, validated by strict mode), in arrival order. */
+  readonly availabilityRequests: Payload[] = [];
+  /** Every Reset the CSMS sent, in arrival order (the simulated charger answers and stays up). */
+  readonly resetRequests: Payload[] = [];
+  /** The EVSE's availability: an Inoperative EVSE starts no transaction (Unavailable). */
+  private operative = true;
+  /** An availability change answered Scheduled: applied when the running transaction ends. */
+  private scheduledOperative: boolean | null = null;
   /** Fault injection: signed values carry a forged reading (register raised, signature left as it was). */
   private forgeSignedValuesWh = 0;
 
@@ -156,6 +164,11 @@ export class SimulatedOcppCharger {
     return this.tx?.id ?? null;
   }
 
+  /** Whether the EVSE is Operative (takes cars) now. */
+  isOperative(): boolean {
+    return this.operative;
+  }
+
   queuedEvents(): number {
     return this.queue.length;
   }
@@ -200,7 +213,7 @@ export class SimulatedOcppCharger {
       if (r.status !== "Accepted") throw new Error(`boot not accepted: ${r.status}`);
       await client.call("StatusNotification", {
         timestamp: this.iso(),
-        connectorStatus: this.tx ? "Occupied" : "Available",
+        connectorStatus: this.tx ? "Occupied" : this.operative ? "Available" : "Unavailable",
         evseId: 1,
         connectorId: 1,
       });
@@ -252,6 +265,7 @@ export class SimulatedOcppCharger {
   /** A car plugs in: the transaction starts (EVConnected), then Plug & Charge Authorize, or the local list when offline. */
   async plug(car: SimulatedCarSpec): Promise<void> {
     if (this.tx) throw new Error("EVSE occupied");
+    if (!this.operative) return; // Unavailable: the car is plugged but no transaction starts
     const id = `${this.opts.transactionIdPrefix ?? this.opts.stationId}-tx-${++this.txCounter}`;
     this.tx = { id, seqNo: 0, car, authorized: false, idToken: null, lastMeterMs: this.opts.clock.now() };
     this.event("Started", "CablePluggedIn", { evse: { id: 1, connectorId: 1 } }, "EVConnected");
@@ -383,6 +397,26 @@ export class SimulatedOcppCharger {
     if (!this.tx) return;
     this.event("Ended", triggerReason, {}, "Idle", stoppedReason);
     this.tx = null;
+    if (this.scheduledOperative !== null) {
+      const operative = this.scheduledOperative;
+      this.scheduledOperative = null;
+      setImmediate(() => void this.becomeOperative(operative));
+    }
+  }
+
+  /** Applies an availability change and reports the connector's new status (when online). */
+  private async becomeOperative(operative: boolean): Promise<void> {
+    const changed = this.operative !== operative;
+    this.operative = operative;
+    if (!changed || !this.online || !this.client) return;
+    await this.client
+      .call("StatusNotification", {
+        timestamp: this.iso(),
+        connectorStatus: this.tx ? "Occupied" : operative ? "Available" : "Unavailable",
+        evseId: 1,
+        connectorId: 1,
+      })
+      .catch(() => undefined);
   }
 
   /** Sends queued events in order while online; an event stays queued until the CSMS answered it. */
@@ -477,8 +511,24 @@ export class SimulatedOcppCharger {
       this.costUpdates.push({ totalCost: params.totalCost, transactionId: params.transactionId });
       return {};
     });
-    on("ChangeAvailability", async () => ({ status: "Accepted" }));
-    on("Reset", async () => ({ status: "Accepted" }));
+    on("ChangeAvailability", async (params) => {
+      this.availabilityRequests.push(params);
+      const evseId = (params.evse as { id: number } | undefined)?.id ?? 0;
+      if (evseId !== 0 && evseId !== 1) return { status: "Rejected" };
+      const operative = params.operationalStatus === "Operative";
+      // A transaction runs: the change waits for its end (OCPP G03: answered Scheduled).
+      if (this.tx && !operative) {
+        this.scheduledOperative = operative;
+        return { status: "Scheduled" };
+      }
+      this.scheduledOperative = null;
+      setImmediate(() => void this.becomeOperative(operative));
+      return { status: "Accepted" };
+    });
+    on("Reset", async (params) => {
+      this.resetRequests.push(params);
+      return { status: params.type === "OnIdle" && this.tx ? "Scheduled" : "Accepted" };
+    });
     on("ClearChargingProfile", async () => ({ status: "Accepted" }));
   }
 }
