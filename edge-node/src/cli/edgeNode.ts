@@ -168,6 +168,7 @@ async function main(): Promise<number> {
     ),
     log,
     api: config.api,
+    ...(ocpp ? { apiExtras: { ocppChargers: () => ocpp.site.chargers(), chargers: ocpp.site.remote } } : {}),
     currentPlan: () => power.currentPlan(),
     beforeTick: () => {
       for (const s of stalls) s.advanceTo(clock.now());

@@ -3,6 +3,7 @@ import { SiteController } from "../siteController.js";
 import type { SiteControllerOptions } from "../siteController.js";
 import { startLocalApi } from "../api/localApi.js";
 import type { LocalApi } from "../api/localApi.js";
+import type { LocalApiDeps } from "../api/localApiDeps.js";
 import type { PlanRecord } from "../power/powerManagerTypes.js";
 
 export interface RunningSite {
@@ -16,6 +17,8 @@ export interface RuntimeOptions extends SiteControllerOptions {
   /** Serve the local API (for the kiosk and cars); null to run headless. */
   readonly api: { readonly host: string; readonly port: number } | null;
   readonly currentPlan: () => PlanRecord | null;
+  /** Further local API parts (the OCPP chargers' list and remote control). */
+  readonly apiExtras?: Pick<LocalApiDeps, "ocppChargers" | "chargers">;
   /** Called before every tick: simulated hardware advances to the clock's present here. */
   readonly beforeTick?: () => void;
 }
@@ -35,6 +38,7 @@ export async function runSiteRealTime(opts: RuntimeOptions): Promise<RunningSite
           checkSessionToken: (t) => controller.checkSessionToken(t),
           currentPlan: opts.currentPlan,
           metrics: controller.metrics.registry,
+          ...opts.apiExtras,
         },
         opts.api.host,
         opts.api.port,
