@@ -9,7 +9,7 @@ import type { ConnectionGater, PrivateKey } from "@libp2p/interface";
 import { connectionManagerInit } from "./connectionLimits.js";
 import { limitPendingUpgradesPerHost } from "./pendingUpgradeLimit.js";
 import type { ConnectionLimits } from "./connectionLimits.js";
-import { connectionMonitorInit } from "./linkLiveness.js";
+import { connectionMonitorInit, yamuxStreamOptions } from "./linkLiveness.js";
 import type { LinkLiveness } from "./linkLiveness.js";
 
 export interface SyncNodeOptions {
@@ -40,7 +40,7 @@ export async function createSyncNode(opts: SyncNodeOptions): Promise<Libp2p> {
       webSockets(),
     ],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ streamOptions: yamuxStreamOptions(opts.liveness) })],
     connectionManager: connectionManagerInit(opts.connectionLimits),
     connectionMonitor: connectionMonitorInit(opts.liveness),
     ...(opts.connectionLimits?.maxPendingUpgradesPerHost !== undefined
