@@ -1,4 +1,5 @@
 import { afterEach, expect, test, vi } from "vitest";
+import { stallId, technicianId } from "@chargemesh/shared-model";
 import type { ContractId } from "@chargemesh/shared-model";
 import {
   outOfServiceResponseSchema,
@@ -41,7 +42,7 @@ async function apiOf(site: OcppTestSite): Promise<LocalApi> {
     clock: site.clock,
     power: site.power,
     hardware: c.config.stalls.map((s) => ({ config: s, ...site.ocpp.hardwareFor(s.id)! })),
-    technicians: [{ id: "alice" as never, tokenSha256: technicianTokenDigest(TECH) }],
+    technicians: [{ id: technicianId("alice"), tokenSha256: technicianTokenDigest(TECH) }],
     chargers: site.ocpp.remote,
     kioskDir: null,
   });
@@ -260,6 +261,31 @@ test("back in service while the charger is away, then a controller restart: the 
     return a.availabilityRequests.length === told + 1;
   });
   expect(a.availabilityRequests.at(-1)).toEqual({ operationalStatus: "Inoperative", evse: { id: 1 } });
+  expect(a.isOperative()).toBe(false);
+  expect(a.validationFailures).toEqual([]);
+}, 60_000);
+
+test("a stall the journal holds out of service, with nothing remembered for its charger (a crash before the charger was told, or an older site): Inoperative at the next connection after a restart", async () => {
+  const pki = await makeTestPki(NOW);
+  const { site: first, stations } = await twoStationSite(pki);
+  // The journal records the technician's action; the charger is never told (what a crash right after it leaves).
+  await first.controller.orchestrator.setOutOfService(stallId("s1"), true, technicianId("alice"), "");
+  expect(first.ocpp.remote.chargers().find((s) => s.stallId === "s1")).toMatchObject({
+    operative: true,
+    availabilityPending: false,
+  });
+  await first.stop(true);
+  sites = sites.filter((s) => s !== first);
+  const second = (await twoStationSite(pki, first.dataDir)).site;
+  expect(second.ocpp.remote.chargers().find((s) => s.stallId === "s1")).toMatchObject({
+    operative: false,
+    availabilityPending: true,
+  });
+  const a = second.charger(pki, stations[0]!);
+  chargers.push(a);
+  await a.connect();
+  await second.settle([a]);
+  expect(a.availabilityRequests).toEqual([{ operationalStatus: "Inoperative", evse: { id: 1 } }]);
   expect(a.isOperative()).toBe(false);
   expect(a.validationFailures).toEqual([]);
 }, 60_000);
