@@ -195,7 +195,7 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
   }
 
   private dialFailed(remote: string, e: unknown): void {
-    this.opts.onLink?.({ type: "dial_failed", remote, reason: (e as Error)?.message ?? String(e) });
+    this.opts.onLink?.({ type: "dial_failed", remote, reason: reasonOf(e) });
   }
 
   private readonly restartFailover = (): void =>
@@ -338,11 +338,21 @@ export class Libp2pNetworkAdapter extends NetworkAdapter {
         if (!ch.stream.send(ch.queue.shift()!)) await ch.stream.onDrain();
       }
     } catch (e) {
-      this.lose(ch, `send failed: ${(e as Error)?.message ?? String(e)}`);
+      this.lose(ch, `send failed: ${reasonOf(e)}`);
     } finally {
       ch.flushing = false;
     }
   }
+}
+
+/** A readable reason for a failure: an Error's message, an Event's error or type (libp2p rejects with either). */
+function reasonOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof Event !== "undefined" && e instanceof Event) {
+    const inner = (e as Event & { error?: unknown }).error;
+    return inner instanceof Error ? inner.message : `${e.type} event`;
+  }
+  return String(e);
 }
 
 /** The peer ID at the end of a `/p2p/<id>` multiaddr. */
