@@ -133,6 +133,11 @@ export class OcppEvse {
     this.emitStatus();
   }
 
+  /** True once the station reported a register for this EVSE (in MeterValues or a TransactionEvent). */
+  hasReading(): boolean {
+    return this.latest !== null;
+  }
+
   /** A meter reading from MeterValues or TransactionEvent (registers only grow; a lower one is ignored). */
   reading(
     registerWh: number | null,

@@ -73,6 +73,9 @@ const BOOT_VARIABLES: ReadonlyArray<[string, string, string]> = [
   ["SampledDataCtrlr", "SignReadings", "true"],
   ["AlignedDataCtrlr", "SignReadings", "true"],
   ["SampledDataCtrlr", "TxUpdatedMeasurands", "Energy.Active.Import.Register,Power.Active.Import"],
+  // Idle EVSEs report their register every 15 min too (clock-aligned), as the site's idle records do.
+  ["AlignedDataCtrlr", "Measurands", "Energy.Active.Import.Register"],
+  ["AlignedDataCtrlr", "Interval", "900"],
 ];
 
 const TX_PROFILE_ID = 1_000;
@@ -325,7 +328,25 @@ export class OcppStation {
         },
       });
     }
+    await this.askFirstReadings();
     this.provisioned = this.connected();
+  }
+
+  /**
+   * An EVSE whose charger never reported its register yet cannot be read, which the site counts as a
+   * meter fault: TriggerMessage (F06) asks for MeterValues now instead of waiting for a transaction or
+   * the next clock-aligned value. A charger that refuses or does not implement it is left alone.
+   */
+  private async askFirstReadings(): Promise<void> {
+    for (const [evseId, evse] of this.evses) {
+      if (evse.hasReading()) continue;
+      const r = await this.call("TriggerMessage", { requestedMessage: "MeterValues", evse: { id: evseId } });
+      if (!r.ok || r.payload.status !== "Accepted")
+        this.deps.log.info(
+          { station: this.stationId, evse: evseId, answer: r.ok ? r.payload.status : r.code },
+          "station sends no meter value on request; its meter is unread until it reports one",
+        );
+    }
   }
 
   private async sendLocalList(): Promise<void> {

@@ -530,5 +530,17 @@ export class SimulatedOcppCharger {
       return { status: params.type === "OnIdle" && this.tx ? "Scheduled" : "Accepted" };
     });
     on("ClearChargingProfile", async () => ({ status: "Accepted" }));
+    on("TriggerMessage", async (params) => {
+      const evseId = (params.evse as { id: number } | undefined)?.id ?? 1;
+      if (params.requestedMessage !== "MeterValues" || evseId !== 1) return { status: "NotImplemented" };
+      // The triggered message follows the answer (F06.FR.05).
+      setImmediate(
+        () =>
+          void this.client
+            ?.call("MeterValues", { evseId: 1, meterValue: this.meterValue() })
+            .catch(() => undefined),
+      );
+      return { status: "Accepted" };
+    });
   }
 }
