@@ -103,6 +103,12 @@ export class OcppSite {
     help: "OCPP stations connected now",
     registers: [],
   });
+  private readonly refusedSignedValues = new Counter({
+    name: "chargemesh_ocpp_signed_values_refused_total",
+    help: "Signed meter values from chargers that did not verify (the reading is kept out of the ledger), by code",
+    labelNames: ["code"],
+    registers: [],
+  });
   private readonly storeWriteErrors = new Counter({
     name: "chargemesh_ocpp_store_write_errors_total",
     help: "Writes of the OCPP transaction log, chain cache or list versions that site.sqlite refused",
@@ -191,6 +197,7 @@ export class OcppSite {
           onOnline: () => remote?.onStationOnline(spec.id) ?? Promise.resolve(),
           log: opts.log,
           count: (action, direction, outcome) => this.messages.inc({ action, direction, outcome }),
+          countRefusedSignedValue: (code) => this.refusedSignedValues.inc({ code }),
           ...(opts.firstMessageWaitMs !== undefined ? { firstMessageWaitMs: opts.firstMessageWaitMs } : {}),
           ...(opts.totalCost ? { totalCost: opts.totalCost } : {}),
           ocmfPublicKeys: new Map(
@@ -348,6 +355,7 @@ export class OcppSite {
       registry.registerMetric(this.handshakes);
       registry.registerMetric(this.connectedGauge);
       registry.registerMetric(this.storeWriteErrors);
+      registry.registerMetric(this.refusedSignedValues);
       registry.registerMetric(this.remote.commands);
     }
     // The journal's out-of-service flags are what the chargers' availability must follow.

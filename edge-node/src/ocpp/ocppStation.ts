@@ -27,6 +27,8 @@ export interface OcppStationDeps {
   readonly awaitDecision: (evse: OcppEvse, timeoutMs: number) => Promise<AuthorizationDecision | null>;
   readonly log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
   readonly count?: (action: string, direction: "in" | "out", outcome: string) => void;
+  /** Hears every signed meter value that did not verify, by its code. */
+  readonly countRefusedSignedValue?: (code: string) => void;
   /** Real-time wait for the first message of a connection before the CSMS acts on its own, ms. */
   readonly firstMessageWaitMs?: number;
   /**
@@ -553,6 +555,7 @@ export class OcppStation {
   /** Logs and keeps a signed value left out of the ledger. */
   private noteRejected(f: MeterFigures, evseId: number, transactionId: string | null): void {
     if (!f.rejectedSignature || !f.rejectedCode) return;
+    this.deps.countRefusedSignedValue?.(f.rejectedCode);
     const refusedReading = this.meterKeys.has(evseId);
     this.deps.log.warn(
       {

@@ -65,6 +65,9 @@ test("a forged signed value is refused with bad_signature and never reaches the 
 
   const refused = site.ocpp.station(station.stationId)!.refusedSignedValues();
   expect(refused).toHaveLength(5); // one forged TransactionEvent a minute for 5 minutes
+  expect(await site.controller.metrics.registry.metrics()).toMatch(
+    /^chargemesh_ocpp_signed_values_refused_total\{code="bad_signature"[^}]*\} 5$/m,
+  );
   for (const r of refused) {
     expect(r).toMatchObject({ evseId: 1, transactionId: `${station.stationId}-tx-1`, code: "bad_signature" });
     expect(r.message).toMatch(/signature does not verify/);
