@@ -4,6 +4,12 @@ import { pemChain } from "./contractChains.js";
 import type { LocalList, LocalListVersions } from "./localAuthList.js";
 import { MemoryLocalListVersions, differentialUpdate, fullUpdate } from "./localAuthList.js";
 import { meterFigures } from "./ocppMeterValues.js";
+import {
+  STATION_MAX_PROFILE_ID,
+  TX_DEFAULT_PROFILE_ID,
+  TX_PROFILE_ID,
+  singleLimitProfile,
+} from "./ocppChargingProfiles.js";
 import type { MeterFigures } from "./ocppMeterValues.js";
 import { certificateStatusOf, idTokenStatusFromList, idTokenStatusOf } from "./ocppIdTokenInfo.js";
 import type { OcppEvse } from "./ocppEvse.js";
@@ -79,10 +85,6 @@ const BOOT_VARIABLES: ReadonlyArray<[string, string, string]> = [
   ["AlignedDataCtrlr", "Measurands", "Energy.Active.Import.Register"],
   ["AlignedDataCtrlr", "Interval", "900"],
 ];
-
-const TX_PROFILE_ID = 1_000;
-const TX_DEFAULT_PROFILE_ID = 100;
-const STATION_MAX_PROFILE_ID = 1;
 
 /**
  * The CSMS side of one charging station, across its connections: answers its calls (every
@@ -194,20 +196,12 @@ export class OcppStation {
   async setTransactionLimit(evseId: number, transactionId: string, limitW: number): Promise<boolean> {
     const r = await this.call("SetChargingProfile", {
       evseId,
-      chargingProfile: {
+      chargingProfile: singleLimitProfile({
         id: TX_PROFILE_ID + evseId,
-        stackLevel: 0,
-        chargingProfilePurpose: "TxProfile",
-        chargingProfileKind: "Relative",
+        purpose: "TxProfile",
+        limitW,
         transactionId,
-        chargingSchedule: [
-          {
-            id: TX_PROFILE_ID + evseId,
-            chargingRateUnit: "W",
-            chargingSchedulePeriod: [{ startPeriod: 0, limit: limitW }],
-          },
-        ],
-      },
+      }),
     });
     return r.ok && r.payload.status === "Accepted";
   }
@@ -297,39 +291,22 @@ export class OcppStation {
     await this.sendLocalList();
     await this.call("SetChargingProfile", {
       evseId: 0,
-      chargingProfile: {
+      chargingProfile: singleLimitProfile({
         id: STATION_MAX_PROFILE_ID,
-        stackLevel: 0,
-        chargingProfilePurpose: "ChargingStationMaxProfile",
-        chargingProfileKind: "Absolute",
-        chargingSchedule: [
-          {
-            id: STATION_MAX_PROFILE_ID,
-            startSchedule: new Date(this.deps.clock.now()).toISOString(),
-            chargingRateUnit: "W",
-            chargingSchedulePeriod: [{ startPeriod: 0, limit: this.limits.stationMaxW }],
-          },
-        ],
-      },
+        purpose: "ChargingStationMaxProfile",
+        limitW: this.limits.stationMaxW,
+        startSchedule: new Date(this.deps.clock.now()).toISOString(),
+      }),
     });
-    for (const evseId of this.evses.keys()) {
+    for (const evseId of this.evses.keys())
       await this.call("SetChargingProfile", {
         evseId,
-        chargingProfile: {
+        chargingProfile: singleLimitProfile({
           id: TX_DEFAULT_PROFILE_ID + evseId,
-          stackLevel: 0,
-          chargingProfilePurpose: "TxDefaultProfile",
-          chargingProfileKind: "Relative",
-          chargingSchedule: [
-            {
-              id: TX_DEFAULT_PROFILE_ID + evseId,
-              chargingRateUnit: "W",
-              chargingSchedulePeriod: [{ startPeriod: 0, limit: this.limits.safeLimitW.get(evseId) ?? 0 }],
-            },
-          ],
-        },
+          purpose: "TxDefaultProfile",
+          limitW: this.limits.safeLimitW.get(evseId) ?? 0,
+        }),
       });
-    }
     await this.askFirstReadings();
     this.provisioned = this.connected();
   }
