@@ -4,6 +4,7 @@ import type {
   Receipt,
   ReceiptLine,
   ReplaceCardResponse,
+  SettleResponse,
 } from "@chargemesh/shared-model/contracts";
 import type { Clock } from "@chargemesh/shared-model";
 import { ApiError } from "../http/apiError.js";
@@ -30,6 +31,11 @@ export interface LedgerBillingViewOptions {
   readonly accountOf: (accountId: string) => BillingAccount | null;
   /** Runs reconciler passes now (the settling attempts); resolves when they are done. */
   readonly runNow: () => Promise<unknown>;
+  /**
+   * Longest real-time wait for those passes before settling answers (default 4 s, well inside the
+   * API's 10 s request timeout); the passes go on after it and the answer says `inProgress`.
+   */
+  readonly settleWaitMs?: number;
   /** How billing pays (shown to the app so it can offer the simulator's test cards). */
   readonly payments: PaymentsInfo;
   /**
@@ -114,12 +120,27 @@ export class LedgerBillingView implements BillingView {
     };
   }
 
-  async settle(accountId: string): Promise<PaymentStanding> {
+  async settle(accountId: string): Promise<SettleResponse> {
     const account = this.o.accountOf(accountId);
     if (!account) throw new ApiError("not_found", "billing holds no card for this account");
     await settleDebt(this.o.ledger, accountId as AccountId, account.paymentMethod, this.o.clock.now());
-    await this.o.runNow();
-    return (await this.standing(accountId))!;
+    const done = await finishedWithin(this.o.runNow(), this.o.settleWaitMs ?? 4_000);
+    return { ...(await this.standing(accountId))!, inProgress: !done };
+  }
+}
+
+/**
+ * Whether `work` settles within `ms` of real time (a bound on an HTTP answer, not on billing). A
+ * failure inside the bound is thrown; one after it is left to the next timer pass, which logs it.
+ */
+async function finishedWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -11,6 +11,7 @@ import type {
   PaymentStanding,
   ReceiptResponse,
   ReplaceCardResponse,
+  SettleResponse,
   SignInResponse,
 } from "@chargemesh/shared-model/contracts";
 import { accountSummary } from "../accounts/driverAccounts.js";
@@ -102,7 +103,7 @@ export function accountRoutes(app: FastifyInstance, d: AccountRouteDeps): void {
     return d.billing.replaceCard(accountId, body.paymentMethod);
   });
 
-  app.post(cloudApiPaths.settle, async (req): Promise<PaymentStanding> => {
+  app.post(cloudApiPaths.settle, async (req): Promise<SettleResponse> => {
     const accountId = d.auth.account(req);
     if (!d.billing)
       throw new ApiError(

@@ -3,6 +3,7 @@ import type {
   PaymentsInfo,
   Receipt,
   ReplaceCardResponse,
+  SettleResponse,
 } from "@chargemesh/shared-model/contracts";
 
 /**
@@ -23,5 +24,5 @@ export interface BillingView {
    */
   replaceCard(accountId: string, paymentMethod: string): Promise<ReplaceCardResponse>;
   /** Charges the account's debt to its card on file; the standing afterwards. Rejects with an ApiError. */
-  settle(accountId: string): Promise<PaymentStanding>;
+  settle(accountId: string): Promise<SettleResponse>;
 }

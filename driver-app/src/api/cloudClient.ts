@@ -4,7 +4,7 @@ import {
   cloudApiErrorBodySchema,
   cloudApiPaths,
   historyResponseSchema,
-  paymentStandingSchema,
+  settleResponseSchema,
   receiptResponseSchema,
   replaceCardResponseSchema,
   signInResponseSchema,
@@ -14,7 +14,7 @@ import type {
   AccountResponse,
   ConnectorType,
   HistoryResponse,
-  PaymentStanding,
+  SettleResponse,
   ReceiptResponse,
   ReplaceCardResponse,
   SignInResponse,
@@ -68,8 +68,8 @@ export class CloudClient {
       body: JSON.stringify({ paymentMethod }),
     });
   }
-  settle(): Promise<PaymentStanding> {
-    return this.call(paymentStandingSchema, cloudApiPaths.settle, { method: "POST" });
+  settle(): Promise<SettleResponse> {
+    return this.call(settleResponseSchema, cloudApiPaths.settle, { method: "POST" });
   }
   stations(connector?: ConnectorType): Promise<StationFinderResponse> {
     const q = connector ? `?connector=${encodeURIComponent(connector)}` : "";

@@ -28,8 +28,12 @@ export function AccountView({ client, onSignOut }: { client: CloudClient; onSign
       setSettleMessage(
         standing.state === "good"
           ? "Settled: nothing is owed."
-          : "The card was declined again: the amount is still due. Replace the card, then settle.",
+          : standing.inProgress
+            ? "Payment in progress: this page shows the result shortly."
+            : "The card was declined again: the amount is still due. Replace the card, then settle.",
       );
+      // The payment goes on after the answer: look again once it had time to finish.
+      if (standing.inProgress) setTimeout(() => setReload((n) => n + 1), 5_000);
       setReload((n) => n + 1);
     } catch (e) {
       setSettleMessage(failure(e, "settling"));

@@ -83,6 +83,13 @@ export const paymentStandingSchema = z.object({
 export type PaymentStanding = z.infer<typeof paymentStandingSchema>;
 
 /**
+ * What settling answers: the standing now, and whether the payments it queued are still being made
+ * (the answer comes within a bound, before the request's timeout; the standing then follows).
+ */
+export const settleResponseSchema = paymentStandingSchema.extend({ inProgress: z.boolean() });
+export type SettleResponse = z.infer<typeof settleResponseSchema>;
+
+/**
  * How billing pays: through the payment SIMULATOR (no real card is charged; `testPaymentMethods` are the
  * provider's test tokens it accepts for a replacement card) or through a real card provider.
  */
